@@ -1,0 +1,50 @@
+// The Host is everything a phase may ask of whatever runs it (the CLI, a GitHub Action, an Azure DevOps
+// task, a test). Phases receive one and never import @actions/* or azure-pipelines-task-lib themselves.
+
+/** One input of a phase, as the pipeline packages (action.yml, task.json) declare it. */
+export interface InputDefinition {
+  /** kebab-case, as in action.yml; the Azure DevOps adapter derives its own name from it. */
+  name: string;
+  description: string;
+  required?: boolean;
+  default?: string;
+  /** The value is a secret: it is masked (with its derived forms) before anything else happens. */
+  secret?: boolean;
+}
+
+export interface OutputDefinition {
+  name: string;
+  description: string;
+}
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export type HostResult = 'succeeded' | 'succeeded-with-issues' | 'failed';
+
+export interface Host {
+  /** Which adapter this is, for the run record ("cli", "github", "azure-devops", "test"). */
+  readonly kind: string;
+  readonly log: Logger;
+  /** A plain input; undefined when empty. Throws a clear error when a required input is missing. */
+  getInput(input: InputDefinition): string | undefined;
+  /** A secret input: registered with the mask (and every derived form) before it is returned. */
+  getSecret(input: InputDefinition): string | undefined;
+  /** Registers a value the host did not hand out (a token, a decoded PFX) so it is masked everywhere. */
+  registerSecret(value: string | Buffer): void;
+  /** Replaces every registered secret form in text (used for anything written outside the host: files, records). */
+  mask(text: string): string;
+  setOutput(name: string, value: string): void;
+  /** Appends markdown to the job summary (GitHub step summary, Azure DevOps uploaded summary, CLI: nothing). */
+  writeSummary(markdown: string): Promise<void>;
+  group<T>(title: string, work: () => Promise<T>): Promise<T>;
+  /** Folder for this run's records and temporary files (RUNNER_TEMP, Agent.TempDirectory, the OS temp folder). */
+  tempDir(): string;
+  /** Who runs this and where, for the audit record. */
+  identity(): { actor: string; machine: string; runId: string; runUrl?: string };
+  setResult(result: HostResult, message: string): void;
+}
