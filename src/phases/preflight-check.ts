@@ -1,0 +1,15 @@
+import type { PhaseContext, Step, StepResult } from './phase.js';
+
+/**
+ * One group of read-only checks that preflight runs (config and certificate, Entra ID, D365 Web API).
+ * Each area contributes its own, so preflight grows as phases land without knowing their clients.
+ */
+export interface PreflightCheck {
+  id: string;
+  /** Whether this check can run with what the run was given (a reachable endpoint, a certificate, ...). */
+  applies(ctx: PhaseContext): boolean;
+  /** The checks it would make, as plan steps (action "check"). */
+  plan(ctx: PhaseContext): Step[];
+  /** Runs the checks. A failed check is a StepResult with status "failed", not an exception. */
+  run(ctx: PhaseContext): Promise<{ results: StepResult[]; outputs?: Record<string, string> }>;
+}
