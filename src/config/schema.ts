@@ -258,9 +258,10 @@ export const ConfigSchema = fields.superRefine((config, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['deployment', 'servers', index, 'roles'], message: 'a role is listed twice' });
     }
   });
-  const host = new URL(config.deployment.url).hostname.toLowerCase();
+  // Cross-field checks also run when a field failed its own check: each guards its inputs.
+  const host = URL.canParse(config.deployment.url) ? new URL(config.deployment.url).hostname.toLowerCase() : undefined;
   const root = config.tenant.rootDomain.toLowerCase();
-  if (host !== root && !host.endsWith('.' + root)) {
+  if (host && host !== root && !host.endsWith('.' + root)) {
     ctx.addIssue({
       code: 'custom',
       path: ['tenant', 'rootDomain'],

@@ -1,0 +1,88 @@
+// d365-exo-sync cert inspect — the public contract of DESIGN.md: exit 0 usable, 1 not usable, 2 usage error.
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { inspectPfx, type CertificateReport } from '../../cert/index.js';
+import { Masker } from '../../secrets/masker.js';
+import type { CliIo } from '../../hosts/cli-host.js';
+import { EXIT, parseCommandArgs, secretFromEnv, UsageError } from '../usage.js';
+import { textTable } from '../../report/markdown.js';
+
+export const CERT_INSPECT_HELP = `Usage: d365-exo-sync cert inspect --pfx FILE [--password-env VAR] [--host NAME]... [--min-days N] [--json]
+
+Checks a PFX before it is used: readable with its password, RSA 2048+ key matching a certificate,
+SHA-256 signature, dates, the host names it must cover, chain and EKU.
+
+  --pfx FILE          the PFX (PKCS#12) file
+  --password-env VAR  name of the environment variable holding the PFX password (none: no password)
+  --host NAME         a name the certificate must cover; repeat for several
+  --min-days N        fewer days left than this is an error (default 14)
+  --json              print the report as JSON
+
+Exit: 0 usable, 1 not usable, 2 usage error.
+`;
+
+/** Reads a PFX file named on the command line; a missing or unreadable path is a usage error. */
+export function readPfxFile(file: string, cwd: string): Buffer {
+  const path = resolve(cwd, file);
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw new UsageError(`--pfx ${file} is a folder: pass the .pfx file`);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--pfx ${file} does not exist or cannot be read: check the path`);
+  }
+  if (size > 1024 * 1024) throw new UsageError(`--pfx ${file} is ${size} bytes: a PFX is a few kilobytes; is this the right file?`);
+  return readFileSync(path);
+}
+
+export function renderCertificateReport(report: CertificateReport): string {
+  const rows: [string, string][] = [
+    ['usable', report.usable ? 'yes' : 'NO'],
+    ['subject', report.subject ?? '—'],
+    ['issuer', report.issuer ?? '—'],
+    ['thumbprint', report.thumbprint ?? '—'],
+    ['sha256', report.sha256 ?? '—'],
+    ['dnsNames', report.dnsNames.join(', ') || '—'],
+    ['notBefore', report.notBefore ?? '—'],
+    ['notAfter', report.notAfter ?? '—'],
+    ['daysRemaining', report.daysRemaining === null ? '—' : String(report.daysRemaining)],
+    ['key', report.key ? `${report.key.algorithm} ${report.key.bits ?? ''}`.trim() : '—'],
+    ['signature', report.signatureAlgorithm ?? '—'],
+    ['chain', report.chain.map((c) => c.subject).join(' <- ') || '—'],
+  ];
+  let out = textTable(['field', 'value'], rows);
+  if (report.problems.length) {
+    out += '\n' + textTable(['severity', 'code', 'message'], report.problems.map((p) => [p.severity, p.code, p.message]));
+  }
+  return out;
+}
+
+export async function certInspect(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    pfx: { type: 'string' },
+    'password-env': { type: 'string' },
+    host: { type: 'string', multiple: true },
+    'min-days': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout(CERT_INSPECT_HELP);
+    return EXIT.ok;
+  }
+  if (!values.pfx) throw new UsageError('--pfx FILE is required');
+  let minDays = 14;
+  if (values['min-days'] !== undefined) {
+    if (!/^\d+$/.test(values['min-days'])) throw new UsageError(`--min-days must be a whole number of days, not "${values['min-days']}"`);
+    minDays = Number(values['min-days']);
+  }
+  const masker = new Masker();
+  const password = values['password-env'] ? secretFromEnv(io.env, '--password-env', values['password-env']) : '';
+  if (password) masker.add(password);
+  const pfx = readPfxFile(values.pfx, io.cwd);
+  const { report } = inspectPfx(pfx, password, { hosts: values.host ?? [], minDays, now: new Date() });
+  const text = values.json ? JSON.stringify(report, null, 2) + '\n' : renderCertificateReport(report);
+  io.stdout(masker.mask(text));
+  return report.usable ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,92 @@
+// d365-exo-sync plan — validates the config (and certificate, when given) and lists every phase with
+// the steps it would take. Phases that cannot read their current state from here say why.
+import type { CliIo } from '../../hosts/cli-host.js';
+import { CliHost } from '../../hosts/cli-host.js';
+import { PHASES } from '../../phases/registry.js';
+import type { Step } from '../../phases/phase.js';
+import { stepRows, textTable } from '../../report/markdown.js';
+import { EXIT, parseCommandArgs } from '../usage.js';
+import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
+import { UsageError } from '../usage.js';
+import { inspectPfx } from '../../cert/index.js';
+import { requiredHosts } from '../../phases/preflight/certificate-check.js';
+import { renderCertificateReport } from './cert-inspect.js';
+
+export const PLAN_HELP = `Usage: d365-exo-sync plan --config FILE [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--json]
+
+Validates the config (and the certificate, when given) and shows, phase by phase in renewal order,
+the steps each would take. Changes nothing.
+
+  --config FILE         the config file (YAML or JSON)
+  --pfx FILE            the new certificate (PFX)
+  --pfx-base64-env VAR  ...or the name of an environment variable holding it as base64
+  --password-env VAR    name of the environment variable holding the PFX password
+  --set name=value      an output of an earlier phase (tenant-id, thumbprint, organization-id)
+  --json                machine-readable output
+
+Exit: 0 plan made, 1 config or certificate invalid, 2 usage error.
+`;
+
+interface PhasePlan {
+  id: string;
+  title: string;
+  runsOn: string;
+  changes: string;
+  steps: Step[];
+  error?: string;
+}
+
+export async function plan(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' },
+    ...CERTIFICATE_OPTIONS,
+    set: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout(PLAN_HELP);
+    return EXIT.ok;
+  }
+  if (!values.config) throw new UsageError('--config FILE is required');
+  const json = values.json === true;
+  const loaded = loadConfigOrReport(values.config, io, json);
+  if (!loaded) return EXIT.failed;
+  const host = new CliHost(io);
+  const certificate = readCertificate(values, io, host);
+  const ctx = buildContext(loaded.config, host, io, parseSets(values.set), certificate);
+
+  const phases: PhasePlan[] = [];
+  for (const phase of PHASES) {
+    const entry: PhasePlan = { id: phase.id, title: phase.title, runsOn: phase.runsOn, changes: phase.changes, steps: [] };
+    try {
+      entry.steps = await phase.plan(ctx);
+    } catch (error) {
+      entry.error = host.mask(error instanceof Error ? error.message : String(error));
+    }
+    phases.push(entry);
+  }
+  const certificateReport = certificate
+    ? inspectPfx(certificate.pfx, certificate.password, {
+        hosts: requiredHosts(loaded.config),
+        minDays: loaded.config.certificate.minDaysRemaining,
+        now: ctx.now,
+      }).report
+    : null;
+  if (json) {
+    const document = { valid: true, configHash: loaded.configHash, certificate: certificateReport, phases };
+    io.stdout(host.mask(JSON.stringify(document, null, 2)) + '\n');
+  } else {
+    io.stdout(`Plan for ${loaded.config.deployment.url} (${loaded.config.deployment.organization})\n`);
+    if (certificateReport) io.stdout('\nNew certificate\n' + host.mask(renderCertificateReport(certificateReport)));
+    for (const p of phases) {
+      io.stdout(`\n${p.id} — ${p.title}\n  runs on: ${p.runsOn}; changes: ${p.changes}\n`);
+      if (p.error) io.stdout(`  cannot plan from here: ${p.error}\n`);
+      else if (p.steps.length === 0) io.stdout('  nothing to do\n');
+      else {
+        const { headers, rows } = stepRows(p.steps);
+        io.stdout(host.mask(textTable(headers, rows)).replace(/^/gm, '  '));
+      }
+    }
+  }
+  return certificateReport && !certificateReport.usable ? EXIT.failed : EXIT.ok;
+}

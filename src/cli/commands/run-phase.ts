@@ -1,0 +1,71 @@
+// d365-exo-sync run — runs one phase (apply, or plan with --plan) and leaves its run record.
+import type { CliIo } from '../../hosts/cli-host.js';
+import { CliHost } from '../../hosts/cli-host.js';
+import { findPhase, PHASES } from '../../phases/registry.js';
+import { runPhase } from '../../phases/runner.js';
+import { stepRows, textTable } from '../../report/markdown.js';
+import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
+import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
+import { resolve } from 'node:path';
+
+export const RUN_HELP = `Usage: d365-exo-sync run --config FILE --phase ID [--plan] [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--record-dir DIR] [--json]
+
+Runs one phase: reads the current state, changes only what differs, reads it back, and writes a run
+record (JSON, never a secret). With --plan it only shows what it would change.
+
+  --phase ID            ${PHASES.map((p) => p.id).join(', ')}
+  --plan                show the steps, change nothing
+  --config FILE         the config file (YAML or JSON)
+  --pfx FILE            the new certificate (PFX)
+  --pfx-base64-env VAR  ...or the name of an environment variable holding it as base64
+  --password-env VAR    name of the environment variable holding the PFX password
+  --set name=value      an output of an earlier phase (tenant-id, thumbprint, organization-id, verified)
+  --record-dir DIR      where the run record goes (default: a folder in the temp directory, printed)
+  --json                print the run record
+
+Exit: 0 succeeded, 1 failed (the error says why), 2 usage error.
+`;
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' },
+    phase: { type: 'string' },
+    plan: { type: 'boolean' },
+    ...CERTIFICATE_OPTIONS,
+    set: { type: 'string', multiple: true },
+    'record-dir': { type: 'string' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout(RUN_HELP);
+    return EXIT.ok;
+  }
+  if (!values.config) throw new UsageError('--config FILE is required');
+  if (!values.phase) throw new UsageError(`--phase ID is required: one of ${PHASES.map((p) => p.id).join(', ')}`);
+  const phase = findPhase(values.phase);
+  if (!phase) throw new UsageError(`--phase ${values.phase} is not a phase: use one of ${PHASES.map((p) => p.id).join(', ')}`);
+  const json = values.json === true;
+  const loaded = loadConfigOrReport(values.config, io, json);
+  if (!loaded) return EXIT.failed;
+  const host = new CliHost(io, {}, {}, values.verbose === true);
+  const certificate = readCertificate(values, io, host);
+  const inputs = parseSets(values.set);
+  const ctx = buildContext(loaded.config, host, io, inputs, certificate);
+  const { record, recordFile } = await runPhase(phase, ctx, {
+    mode: values.plan ? 'plan' : 'apply',
+    configHash: loaded.configHash,
+    ...(values['record-dir'] ? { recordDir: resolve(io.cwd, values['record-dir']) } : {}),
+  });
+  if (json) {
+    io.stdout(JSON.stringify(record, null, 2) + '\n');
+  } else {
+    const { headers, rows } = stepRows(record.steps);
+    io.stdout(`${record.phase} (${record.mode}): ${record.status}\n\n`);
+    io.stdout(rows.length ? textTable(headers, rows) : 'No steps.\n');
+    for (const [name, value] of Object.entries(record.outputs)) io.stdout(`output ${name}=${value}\n`);
+    if (record.error) io.stdout(`\nerror: ${record.error}\n`);
+    io.stdout(`\nrun record: ${recordFile}\n`);
+  }
+  return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,85 @@
+// What `plan` and `run` share: the config loaded (or its problems reported), the certificate read
+// from a file or a base64 secret, and the PhaseContext built around a CliHost.
+import { resolve } from 'node:path';
+import { loadConfigFile } from '../config/load.js';
+import { configHash } from '../report/run-record.js';
+import type { CertificateInput, PhaseContext } from '../phases/phase.js';
+import { CliHost, type CliIo } from '../hosts/cli-host.js';
+import { decodePfxBase64 } from '../cert/index.js';
+import { textTable } from '../report/markdown.js';
+import { readPfxFile } from './commands/cert-inspect.js';
+import { secretFromEnv, UsageError } from './usage.js';
+import { createServices } from './services.js';
+import type { Config } from '../config/schema.js';
+
+export const CERTIFICATE_OPTIONS = {
+  pfx: { type: 'string' },
+  'pfx-base64-env': { type: 'string' },
+  'password-env': { type: 'string' },
+} as const;
+
+export interface CertificateFlags {
+  pfx?: string;
+  'pfx-base64-env'?: string;
+  'password-env'?: string;
+}
+
+/** Reads the certificate flags; the password and the PFX are masked before anything else sees them. */
+export function readCertificate(flags: CertificateFlags, io: CliIo, host: CliHost): CertificateInput | undefined {
+  if (flags.pfx && flags['pfx-base64-env']) throw new UsageError('give either --pfx FILE or --pfx-base64-env VAR, not both');
+  if (!flags.pfx && !flags['pfx-base64-env']) {
+    if (flags['password-env']) throw new UsageError('--password-env needs --pfx FILE or --pfx-base64-env VAR');
+    return undefined;
+  }
+  const password = flags['password-env'] ? secretFromEnv(io.env, '--password-env', flags['password-env']) : '';
+  if (password) host.registerSecret(password);
+  if (flags['pfx-base64-env']) {
+    const text = secretFromEnv(io.env, '--pfx-base64-env', flags['pfx-base64-env']);
+    host.registerSecret(text);
+    const pfx = decodePfxBase64(text, `environment variable ${flags['pfx-base64-env']}`);
+    host.registerSecret(pfx);
+    return { pfx, password, source: `environment variable ${flags['pfx-base64-env']}` };
+  }
+  const pfx = readPfxFile(flags.pfx!, io.cwd);
+  host.registerSecret(pfx);
+  return { pfx, password, source: `file ${flags.pfx}` };
+}
+
+export interface LoadedRun {
+  config: Config;
+  configHash: string;
+}
+
+/** Loads the config; on problems prints them and returns undefined (the caller exits 1). */
+export function loadConfigOrReport(file: string, io: CliIo, json: boolean): LoadedRun | undefined {
+  const loaded = loadConfigFile(resolve(io.cwd, file));
+  if (loaded.config) return { config: loaded.config, configHash: configHash(loaded.text) };
+  if (json) io.stdout(JSON.stringify({ valid: false, problems: loaded.problems }, null, 2) + '\n');
+  else {
+    io.stderr(`${file}: the config has ${loaded.problems.length} problem(s); nothing was done.\n\n`);
+    io.stderr(textTable(['path', 'problem'], loaded.problems.map((p) => [p.path, p.message])));
+  }
+  return undefined;
+}
+
+export function buildContext(config: Config, host: CliHost, io: CliIo, inputs: Record<string, string>, certificate?: CertificateInput): PhaseContext {
+  return {
+    config,
+    host,
+    inputs,
+    now: new Date(),
+    ...(certificate ? { certificate } : {}),
+    services: createServices(config, host, io.env),
+  };
+}
+
+/** --set name=value pairs: the outputs of earlier phases (tenant-id, thumbprint, organization-id, ...). */
+export function parseSets(sets: string[] | undefined): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const item of sets ?? []) {
+    const match = /^([a-z][a-z0-9-]*)=(.*)$/s.exec(item);
+    if (!match) throw new UsageError(`--set ${item}: use --set name=value, e.g. --set tenant-id=11111111-2222-3333-4444-555555555555`);
+    values[match[1]!] = match[2]!;
+  }
+  return values;
+}

@@ -1,0 +1,72 @@
+// The command line. run() is importable and side-effect free; bin/d365-exo-sync.js only calls it.
+import type { CliIo } from '../hosts/cli-host.js';
+import { TOOL_VERSION } from '../version.js';
+import { certInspect, CERT_INSPECT_HELP } from './commands/cert-inspect.js';
+import { configValidate, CONFIG_VALIDATE_HELP } from './commands/config-validate.js';
+import { plan, PLAN_HELP } from './commands/plan.js';
+import { runCommand, RUN_HELP } from './commands/run-phase.js';
+import { EXIT, UsageError } from './usage.js';
+
+export const HELP = `Usage: d365-exo-sync <command> [options]
+
+Sets up and renews server-side synchronization between Dynamics 365 CE v9 on-premises and
+Exchange Online, one phase at a time.
+
+Commands:
+  plan --config FILE          validate the config (and certificate) and show every phase's steps
+  run --config FILE --phase ID  run one phase (or show its plan with --plan)
+  cert inspect --pfx FILE     check a certificate before it is used
+  config validate --config FILE  check a config file
+
+Run "d365-exo-sync <command> --help" for a command's options. Secrets are never taken on the
+command line: options ending in -env name the environment variable that holds them.
+`;
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  'cert inspect': { run: certInspect, help: CERT_INSPECT_HELP },
+  'config validate': { run: configValidate, help: CONFIG_VALIDATE_HELP },
+  plan: { run: plan, help: PLAN_HELP },
+  run: { run: runCommand, help: RUN_HELP },
+};
+
+function defaultIo(): CliIo {
+  return {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+  };
+}
+
+export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { ...defaultIo(), ...io };
+  const [first, second] = argv;
+  if (!first || first === '--help' || first === '-h' || first === 'help') {
+    full.stdout(HELP);
+    return first ? EXIT.ok : EXIT.usage;
+  }
+  if (first === '--version') {
+    full.stdout(TOOL_VERSION + '\n');
+    return EXIT.ok;
+  }
+  const twoWord = `${first} ${second ?? ''}`;
+  const name = COMMANDS[twoWord] ? twoWord : first;
+  const command = COMMANDS[name];
+  if (!command) {
+    full.stderr(`Unknown command "${name.trim()}".\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const rest = argv.slice(name.split(' ').length);
+  try {
+    return await command.run(rest, full);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      full.stderr(`error: ${error.message}\n\nRun "d365-exo-sync ${name} --help" for the options.\n`);
+      return EXIT.usage;
+    }
+    full.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,106 @@
+// The Host for the command line: output to the terminal with every secret masked, inputs from flags,
+// secrets only from environment variables named on the command line (never from argv itself).
+import { mkdirSync } from 'node:fs';
+import { hostname, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Host, HostResult, InputDefinition } from './host.js';
+import { Masker } from '../secrets/masker.js';
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+}
+
+export class CliHost implements Host {
+  readonly kind = 'cli';
+  private readonly masker = new Masker();
+  private readonly runId = randomUUID();
+  private temp?: string;
+  readonly outputs: Record<string, string> = {};
+  summary = '';
+  result?: { result: HostResult; message: string };
+
+  constructor(
+    private readonly io: CliIo,
+    /** Plain inputs given with --set name=value. */
+    private readonly values: Record<string, string> = {},
+    /** Secret inputs: input name -> environment variable name (from --password-env and the like). */
+    private readonly secretEnv: Record<string, string> = {},
+    private readonly verbose = false,
+  ) {}
+
+  readonly log = {
+    debug: (m: string) => {
+      if (this.verbose) this.io.stderr(this.mask(m) + '\n');
+    },
+    info: (m: string) => this.io.stderr(this.mask(m) + '\n'),
+    warn: (m: string) => this.io.stderr('warning: ' + this.mask(m) + '\n'),
+    error: (m: string) => this.io.stderr('error: ' + this.mask(m) + '\n'),
+  };
+
+  getInput(input: InputDefinition): string | undefined {
+    const value = this.values[input.name] ?? input.default;
+    if (input.required && !value) throw new Error(`${input.name} is required: pass --set ${input.name}=VALUE`);
+    return value === '' ? undefined : value;
+  }
+
+  getSecret(input: InputDefinition): string | undefined {
+    const envName = this.secretEnv[input.name];
+    const value = envName ? this.io.env[envName] : undefined;
+    if (value) this.registerSecret(value);
+    if (input.required && !value) {
+      throw new Error(
+        envName
+          ? `${input.name}: the environment variable ${envName} is empty or not set`
+          : `${input.name} is required: name the environment variable that holds it`,
+      );
+    }
+    return value || undefined;
+  }
+
+  registerSecret(value: string | Buffer): void {
+    this.masker.add(value);
+  }
+
+  mask(text: string): string {
+    return this.masker.mask(text);
+  }
+
+  setOutput(name: string, value: string): void {
+    this.outputs[name] = this.mask(value);
+  }
+
+  async writeSummary(markdown: string): Promise<void> {
+    this.summary += this.mask(markdown);
+  }
+
+  async group<T>(title: string, work: () => Promise<T>): Promise<T> {
+    this.io.stderr(`== ${this.mask(title)}\n`);
+    return work();
+  }
+
+  tempDir(): string {
+    if (!this.temp) {
+      this.temp = join(tmpdir(), `d365-exo-sync-${this.runId}`);
+      mkdirSync(this.temp, { recursive: true, mode: 0o700 });
+    }
+    return this.temp;
+  }
+
+  identity() {
+    let actor = 'unknown';
+    try {
+      actor = userInfo().username;
+    } catch {
+      // No passwd entry (some containers): the actor stays unknown rather than failing the run.
+    }
+    return { actor, machine: hostname(), runId: this.runId };
+  }
+
+  setResult(result: HostResult, message: string): void {
+    this.result = { result, message: this.mask(message) };
+  }
+}
