@@ -16,6 +16,8 @@ function base64Forms(value: string | Buffer): string[] {
 
 /** Every form of `secret` that must be masked: itself, its lines, base64, PEM lines, URL- and JSON-encoded. */
 export function derivedForms(secret: string | Buffer): string[] {
+  // A secret this short cannot be masked without masking ordinary words; the forms of it would be noise.
+  if (secret.length < MIN_FORM_LENGTH) return [];
   const forms = new Set<string>();
   if (typeof secret === 'string') {
     forms.add(secret);
