@@ -51,7 +51,7 @@ export const certificateCheck: PreflightCheck = {
           ...(warnings.length ? { warnings } : {}),
         },
       ],
-      outputs: report.thumbprint && !errors.length ? { thumbprint: report.thumbprint } : {},
+      outputs: (report.thumbprint && !errors.length ? { thumbprint: report.thumbprint } : {}) as Record<string, string>,
     };
   },
 };

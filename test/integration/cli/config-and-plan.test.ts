@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'd365-exo-sync-cli-'));
+const example = readFileSync('examples/contoso.yml', 'utf8');
+
+function writeConfig(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+test('config validate: the example is valid (exit 0, JSON {valid, problems})', async () => {
+  const { code, stdout } = await runCli(['config', 'validate', '--config', 'examples/contoso.yml', '--json']);
+  assert.equal(code, 0);
+  assert.deepEqual(JSON.parse(stdout), { valid: true, problems: [] });
+});
+
+test('config validate: problems come back with dotted paths and exit 1', async () => {
+  const file = writeConfig('bad.yml', example.replace('name: CRMASYNC01', 'name: crmasync01.contoso.com'));
+  const { code, stdout } = await runCli(['config', 'validate', '--config', file, '--json']);
+  assert.equal(code, 1);
+  const result = JSON.parse(stdout);
+  assert.equal(result.valid, false);
+  assert.deepEqual(Object.keys(result.problems[0]).sort(), ['message', 'path']);
+  assert.equal(result.problems[0].path, 'deployment.servers.1.name');
+});
+
+test('config validate: typographic quotes pasted into YAML are named with the field', async () => {
+  const file = writeConfig('quotes.yml', example.replace("'CONTOSO\\svc-crm-web'", '\u201CCONTOSO\\svc-crm-web\u201D'));
+  const { code, stdout } = await runCli(['config', 'validate', '--config', file]);
+  assert.equal(code, 1);
+  assert.match(stdout, /deployment\.serviceAccounts\.web/);
+  assert.match(stdout, /U\+201C LEFT DOUBLE QUOTATION MARK/);
+});
+
+test('config validate: a JSON config works the same', async () => {
+  const { parse } = await import('yaml');
+  const file = writeConfig('contoso.json', JSON.stringify(parse(example)));
+  const { code } = await runCli(['config', 'validate', '--config', file]);
+  assert.equal(code, 0);
+});
+
+test('config validate: a missing file is named with the fix', async () => {
+  const { code, stdout } = await runCli(['config', 'validate', '--config', join(dir, 'nope.yml'), '--json']);
+  assert.equal(code, 1);
+  assert.match(JSON.parse(stdout).problems[0].message, /does not exist.*--config/);
+});
+
+test('usage errors exit 2 with the fix', async () => {
+  assert.equal((await runCli(['config', 'validate'])).code, 2);
+  assert.equal((await runCli(['config', 'validate', '--config', 'x', '--bogus'])).code, 2);
+  assert.equal((await runCli(['frobnicate'])).code, 2);
+  assert.equal((await runCli([])).code, 2);
+  const secret = await runCli(['cert', 'inspect', '--pfx', 'a.pfx', '--password', 'hunter22']);
+  assert.equal(secret.code, 2);
+  assert.match(secret.stderr, /--password-env/);
+  assert.ok(!secret.stderr.includes('hunter22'));
+  const run = await runCli(['run', '--config', 'examples/contoso.yml', '--phase', 'nope']);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /preflight/);
+});
+
+test('--help works on every command', async () => {
+  for (const argv of [['--help'], ['plan', '--help'], ['run', '--help'], ['cert', 'inspect', '--help'], ['config', 'validate', '--help']]) {
+    const { code, stdout } = await runCli(argv);
+    assert.equal(code, 0, argv.join(' '));
+    assert.match(stdout, /Usage: d365-exo-sync/);
+  }
+});
+
+test('plan on the example lists the phases in renewal order with their steps', async () => {
+  const { code, stdout } = await runCli(['plan', '--config', 'examples/contoso.yml', '--json']);
+  assert.equal(code, 0);
+  const plan = JSON.parse(stdout);
+  assert.equal(plan.valid, true);
+  assert.match(plan.configHash, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(plan.phases[0].id, 'preflight');
+  assert.ok(plan.phases[0].steps.some((s: { id: string }) => s.id === 'config.valid'));
+  for (const phase of plan.phases) assert.ok(phase.steps.length > 0 || phase.error, `${phase.id} shows steps or why not`);
+});
+
+test('plan refuses an invalid config and changes nothing', async () => {
+  const file = writeConfig('bad-plan.yml', example.replace('organization: contoso', 'organization: "con toso"'));
+  const { code, stderr } = await runCli(['plan', '--config', file]);
+  assert.equal(code, 1);
+  assert.match(stderr, /deployment\.organization/);
+});
+
+test('run --phase preflight writes a run record with the config hash and a deadline warning', async () => {
+  const records = join(dir, 'records');
+  const { code, stdout } = await runCli(['run', '--config', 'examples/contoso.yml', '--phase', 'preflight', '--record-dir', records, '--json']);
+  assert.equal(code, 0, stdout);
+  const files = readdirSync(records);
+  assert.equal(files.length, 1);
+  const record = JSON.parse(readFileSync(join(records, files[0]!), 'utf8'));
+  assert.equal(record.schema, 'd365-exo-sync/run-record@1');
+  assert.equal(record.phase, 'preflight');
+  assert.equal(record.status, 'succeeded');
+  assert.match(record.configHash, /^sha256:/);
+  assert.match(JSON.stringify(record.steps), /2027-04-01/);
+});
