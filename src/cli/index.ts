@@ -6,6 +6,7 @@ import { configValidate, CONFIG_VALIDATE_HELP } from './commands/config-validate
 import { plan, PLAN_HELP } from './commands/plan.js';
 import { runCommand, RUN_HELP } from './commands/run-phase.js';
 import { EXIT, UsageError } from './usage.js';
+import { InputError } from '../cert/index.js';
 
 export const HELP = `Usage: d365-exo-sync <command> [options]
 
@@ -62,6 +63,11 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
   try {
     return await command.run(rest, full);
   } catch (error) {
+    // Bad input (a usage mistake, a mangled secret, a missing file) exits 2 with the field and the fix.
+    if (error instanceof InputError) {
+      full.stderr(`error: ${error.message}\n`);
+      return EXIT.usage;
+    }
     if (error instanceof UsageError) {
       full.stderr(`error: ${error.message}\n\nRun "d365-exo-sync ${name} --help" for the options.\n`);
       return EXIT.usage;

@@ -1,7 +1,6 @@
 // d365-exo-sync cert inspect — the public contract of DESIGN.md: exit 0 usable, 1 not usable, 2 usage error.
-import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { inspectPfx, type CertificateReport } from '../../cert/index.js';
+import { inspectPfx, readPfxFile, type CertificateReport } from '../../cert/index.js';
 import { Masker } from '../../secrets/masker.js';
 import type { CliIo } from '../../hosts/cli-host.js';
 import { EXIT, parseCommandArgs, secretFromEnv, UsageError } from '../usage.js';
@@ -20,22 +19,6 @@ SHA-256 signature, dates, the host names it must cover, chain and EKU.
 
 Exit: 0 usable, 1 not usable, 2 usage error.
 `;
-
-/** Reads a PFX file named on the command line; a missing or unreadable path is a usage error. */
-export function readPfxFile(file: string, cwd: string): Buffer {
-  const path = resolve(cwd, file);
-  let size: number;
-  try {
-    const stat = statSync(path);
-    if (stat.isDirectory()) throw new UsageError(`--pfx ${file} is a folder: pass the .pfx file`);
-    size = stat.size;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`--pfx ${file} does not exist or cannot be read: check the path`);
-  }
-  if (size > 1024 * 1024) throw new UsageError(`--pfx ${file} is ${size} bytes: a PFX is a few kilobytes; is this the right file?`);
-  return readFileSync(path);
-}
 
 export function renderCertificateReport(report: CertificateReport): string {
   const rows: [string, string][] = [
@@ -80,7 +63,7 @@ export async function certInspect(argv: string[], io: CliIo): Promise<number> {
   const masker = new Masker();
   const password = values['password-env'] ? secretFromEnv(io.env, '--password-env', values['password-env']) : '';
   if (password) masker.add(password);
-  const pfx = readPfxFile(values.pfx, io.cwd);
+  const pfx = readPfxFile(resolve(io.cwd, values.pfx), '--pfx');
   const { report } = inspectPfx(pfx, password, { hosts: values.host ?? [], minDays, now: new Date() });
   const text = values.json ? JSON.stringify(report, null, 2) + '\n' : renderCertificateReport(report);
   io.stdout(masker.mask(text));
