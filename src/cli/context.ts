@@ -5,9 +5,8 @@ import { loadConfigFile } from '../config/load.js';
 import { configHash } from '../report/run-record.js';
 import type { CertificateInput, PhaseContext } from '../phases/phase.js';
 import { CliHost, type CliIo } from '../hosts/cli-host.js';
-import { decodePfxBase64 } from '../cert/index.js';
+import { decodePfxBase64, readPfxFile } from '../cert/index.js';
 import { textTable } from '../report/markdown.js';
-import { readPfxFile } from './commands/cert-inspect.js';
 import { secretFromEnv, UsageError } from './usage.js';
 import { createServices } from './services.js';
 import type { Config } from '../config/schema.js';
@@ -40,7 +39,7 @@ export function readCertificate(flags: CertificateFlags, io: CliIo, host: CliHos
     host.registerSecret(pfx);
     return { pfx, password, source: `environment variable ${flags['pfx-base64-env']}` };
   }
-  const pfx = readPfxFile(flags.pfx!, io.cwd);
+  const pfx = readPfxFile(resolve(io.cwd, flags.pfx!), '--pfx');
   host.registerSecret(pfx);
   return { pfx, password, source: `file ${flags.pfx}` };
 }
