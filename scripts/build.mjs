@@ -12,6 +12,8 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   // CommonJS dependencies bundled into ESM still call require(): give them one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -8,7 +8,7 @@ import { CliHost, type CliIo } from '../hosts/cli-host.js';
 import { decodePfxBase64, readPfxFile } from '../cert/index.js';
 import { textTable } from '../report/markdown.js';
 import { secretFromEnv, UsageError } from './usage.js';
-import { createServices } from './services.js';
+import { buildPhaseContext } from '../pipeline/context.js';
 import type { Config } from '../config/schema.js';
 
 export const CERTIFICATE_OPTIONS = {
@@ -25,7 +25,8 @@ export interface CertificateFlags {
 
 /** Reads the certificate flags; the password and the PFX are masked before anything else sees them. */
 export function readCertificate(flags: CertificateFlags, io: CliIo, host: CliHost): CertificateInput | undefined {
-  if (flags.pfx && flags['pfx-base64-env']) throw new UsageError('give either --pfx FILE or --pfx-base64-env VAR, not both');
+  if (flags.pfx && flags['pfx-base64-env'])
+    throw new UsageError('give either --pfx FILE or --pfx-base64-env VAR, not both');
   if (!flags.pfx && !flags['pfx-base64-env']) {
     if (flags['password-env']) throw new UsageError('--password-env needs --pfx FILE or --pfx-base64-env VAR');
     return undefined;
@@ -56,20 +57,24 @@ export function loadConfigOrReport(file: string, io: CliIo, json: boolean): Load
   if (json) io.stdout(JSON.stringify({ valid: false, problems: loaded.problems }, null, 2) + '\n');
   else {
     io.stderr(`${file}: the config has ${loaded.problems.length} problem(s); nothing was done.\n\n`);
-    io.stderr(textTable(['path', 'problem'], loaded.problems.map((p) => [p.path, p.message])));
+    io.stderr(
+      textTable(
+        ['path', 'problem'],
+        loaded.problems.map((p) => [p.path, p.message]),
+      ),
+    );
   }
   return undefined;
 }
 
-export function buildContext(config: Config, host: CliHost, io: CliIo, inputs: Record<string, string>, certificate?: CertificateInput): PhaseContext {
-  return {
-    config,
-    host,
-    inputs,
-    now: new Date(),
-    ...(certificate ? { certificate } : {}),
-    services: createServices(config, host, io.env),
-  };
+export function buildContext(
+  config: Config,
+  host: CliHost,
+  io: CliIo,
+  inputs: Record<string, string>,
+  certificate?: CertificateInput,
+): PhaseContext {
+  return buildPhaseContext({ config, host, env: io.env, inputs, ...(certificate ? { certificate } : {}) });
 }
 
 /** --set name=value pairs: the outputs of earlier phases (tenant-id, thumbprint, organization-id, ...). */
@@ -77,7 +82,10 @@ export function parseSets(sets: string[] | undefined): Record<string, string> {
   const values: Record<string, string> = {};
   for (const item of sets ?? []) {
     const match = /^([a-z][a-z0-9-]*)=(.*)$/s.exec(item);
-    if (!match) throw new UsageError(`--set ${item}: use --set name=value, e.g. --set tenant-id=11111111-2222-3333-4444-555555555555`);
+    if (!match)
+      throw new UsageError(
+        `--set ${item}: use --set name=value, e.g. --set tenant-id=11111111-2222-3333-4444-555555555555`,
+      );
     values[match[1]!] = match[2]!;
   }
   return values;

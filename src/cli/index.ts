@@ -5,6 +5,7 @@ import { certInspect, CERT_INSPECT_HELP } from './commands/cert-inspect.js';
 import { configValidate, CONFIG_VALIDATE_HELP } from './commands/config-validate.js';
 import { plan, PLAN_HELP } from './commands/plan.js';
 import { runCommand, RUN_HELP } from './commands/run-phase.js';
+import { reportCommand, REPORT_HELP } from './commands/report.js';
 import { EXIT, UsageError } from './usage.js';
 import { InputError } from '../cert/index.js';
 
@@ -18,6 +19,7 @@ Commands:
   run --config FILE --phase ID  run one phase (or show its plan with --plan)
   cert inspect --pfx FILE     check a certificate before it is used
   config validate --config FILE  check a config file
+  report --dir DIR            merge the run records of one run into one table
 
 Run "d365-exo-sync <command> --help" for a command's options. Secrets are never taken on the
 command line: options ending in -env name the environment variable that holds them.
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'config validate': { run: configValidate, help: CONFIG_VALIDATE_HELP },
   plan: { run: plan, help: PLAN_HELP },
   run: { run: runCommand, help: RUN_HELP },
+  report: { run: reportCommand, help: REPORT_HELP },
 };
 
 function defaultIo(): CliIo {

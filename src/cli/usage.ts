@@ -18,7 +18,12 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
     );
   }
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -29,7 +34,9 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Reads a secret from the environment variable a flag names; the variable must exist and not be empty. */
 export function secretFromEnv(env: NodeJS.ProcessEnv, flag: string, name: string): string {
   if (!ENV_NAME.test(name)) {
-    throw new UsageError(`${flag} takes the NAME of an environment variable (like PFX_PASSWORD), not the secret itself.`);
+    throw new UsageError(
+      `${flag} takes the NAME of an environment variable (like PFX_PASSWORD), not the secret itself.`,
+    );
   }
   const value = env[name];
   if (value === undefined) throw new UsageError(`${flag} ${name}: the environment variable ${name} is not set.`);

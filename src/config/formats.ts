@@ -37,7 +37,10 @@ export const wildcardOrDnsName = (what: string) =>
 export const netbiosName = (what: string) =>
   z
     .string()
-    .regex(NETBIOS_PATTERN, `must be a NetBIOS computer name like CRMAPP01: 1-15 letters, digits or hyphens, no dots (${what})`)
+    .regex(
+      NETBIOS_PATTERN,
+      `must be a NetBIOS computer name like CRMAPP01: 1-15 letters, digits or hyphens, no dots (${what})`,
+    )
     .describe(`${what} (NetBIOS computer name)`);
 
 export const httpsUrl = (what: string) =>

@@ -26,7 +26,8 @@ export function describeIssues(issues: z.core.$ZodIssue[]): ConfigProblem[] {
     }
     if (issue.code === 'invalid_type' && issue.input === undefined) message = `is required (${issue.expected})`;
     else if (issue.code === 'invalid_type') message = `must be ${issue.expected}, not ${typeof issue.input}`;
-    else if (issue.code === 'invalid_value') message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    else if (issue.code === 'invalid_value')
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     else if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
       message = `${issue.discriminator} is missing or not one of the allowed values`;
     }
@@ -48,7 +49,8 @@ export function validateConfig(document: unknown): { config?: Config; problems: 
 
 /** Parses YAML or JSON text; syntax errors come back as problems with the line. */
 export function parseConfigText(text: string, file: string): { document?: unknown; problems: ConfigProblem[] } {
-  if (text.trim() === '') return { problems: [{ path: '(file)', message: `${file} is empty: start from examples/contoso.yml` }] };
+  if (text.trim() === '')
+    return { problems: [{ path: '(file)', message: `${file} is empty: start from examples/contoso.yml` }] };
   const isJson = extname(file).toLowerCase() === '.json';
   if (isJson) {
     try {
@@ -75,8 +77,12 @@ export function loadConfigFile(file: string): ConfigLoadResult {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code})`;
-    return { problems: [{ path: '(file)', message: `${file} ${why}: pass the path of your config file with --config` }], text: '' };
+    const why =
+      code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code})`;
+    return {
+      problems: [{ path: '(file)', message: `${file} ${why}: pass the path of your config file with --config` }],
+      text: '',
+    };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // editors on Windows save a BOM
   const parsed = parseConfigText(text, file);

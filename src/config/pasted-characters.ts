@@ -23,9 +23,10 @@ export function pastedCharacterProblem(value: string): string | undefined {
   for (const [index, ch] of [...value].entries()) {
     const name = SUSPECT_CHARACTERS[ch];
     if (name) {
-      const fix = ch in { '\u2018': 1, '\u2019': 1, '\u201C': 1, '\u201D': 1 }
-        ? "retype it as a plain ' or \" (or remove it): it was probably pasted from a web page"
-        : 'delete it and retype a plain space if one belongs there: it was probably pasted from a web page';
+      const fix =
+        ch in { '\u2018': 1, '\u2019': 1, '\u201C': 1, '\u201D': 1 }
+          ? 'retype it as a plain \' or " (or remove it): it was probably pasted from a web page'
+          : 'delete it and retype a plain space if one belongs there: it was probably pasted from a web page';
       return `contains ${codePoint(ch)} ${name} at character ${index + 1}: ${fix}`;
     }
   }

@@ -27,23 +27,35 @@ const server = z
       .string()
       .regex(/^[A-Za-z0-9._-]+$/, 'must be a runner label like crm-app01 (letters, digits, . _ -)')
       .optional()
-      .describe('Self-hosted runner label (GitHub) or environment resource name (Azure DevOps); default: the server name in lower case'),
+      .describe(
+        'Self-hosted runner label (GitHub) or environment resource name (Azure DevOps); default: the server name in lower case',
+      ),
   })
   .describe('One D365 server');
 
 const webApiWindows = z.strictObject({
   auth: z.literal('windows').describe("Windows integrated authentication with the runner's own identity (no secret)"),
-  url: httpsUrl('deployment.webApi.url').optional().describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
+  url: httpsUrl('deployment.webApi.url')
+    .optional()
+    .describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
   batchSize: z.number().int().min(1).max(1000).default(100).describe('Operations per $batch request (v9.0 limit: 100)'),
   timeoutSeconds: z.number().int().min(5).max(600).default(100).describe('Timeout of one Web API request'),
 });
 
 const webApiAdfs = z.strictObject({
-  auth: z.literal('adfs-password').describe('OAuth password grant from the AD FS token endpoint (IFD, runners outside the domain)'),
-  url: httpsUrl('deployment.webApi.url').optional().describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
-  tokenEndpoint: httpsUrl('deployment.webApi.tokenEndpoint').describe('AD FS token endpoint, e.g. https://sts.contoso.com/adfs/oauth2/token'),
+  auth: z
+    .literal('adfs-password')
+    .describe('OAuth password grant from the AD FS token endpoint (IFD, runners outside the domain)'),
+  url: httpsUrl('deployment.webApi.url')
+    .optional()
+    .describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
+  tokenEndpoint: httpsUrl('deployment.webApi.tokenEndpoint').describe(
+    'AD FS token endpoint, e.g. https://sts.contoso.com/adfs/oauth2/token',
+  ),
   clientId: guid('the AD FS client id registered for this toolkit'),
-  resource: httpsUrl('deployment.webApi.resource').describe('The relying party identifier of the D365 organization, e.g. https://crm.contoso.com/'),
+  resource: httpsUrl('deployment.webApi.resource').describe(
+    'The relying party identifier of the D365 organization, e.g. https://crm.contoso.com/',
+  ),
   usernameEnv: envName('environment variable holding the service account user name'),
   passwordEnv: envName('environment variable holding the service account password'),
   batchSize: z.number().int().min(1).max(1000).default(100).describe('Operations per $batch request (v9.0 limit: 100)'),
@@ -57,21 +69,32 @@ const deployment = z
     ),
     organization: z
       .string()
-      .regex(ORGANIZATION_PATTERN, 'must be the unique name from Deployment Manager, like contoso (a letter, then letters, digits or _)')
+      .regex(
+        ORGANIZATION_PATTERN,
+        'must be the unique name from Deployment Manager, like contoso (a letter, then letters, digits or _)',
+      )
       .describe('Organization unique name in Deployment Manager'),
     toolsPath: windowsPath('deployment.toolsPath')
       .default('C:\\Program Files\\Microsoft Dynamics CRM\\Tools')
       .describe('Folder holding CertificateReconfiguration.ps1 on the Deployment Tools server'),
-    servers: z.array(server).min(1, 'list every D365 server with its roles').describe('Every D365 server and its roles'),
+    servers: z
+      .array(server)
+      .min(1, 'list every D365 server with its roles')
+      .describe('Every D365 server and its roles'),
     serviceAccounts: z
       .strictObject({
-        async: serviceAccount('deployment.serviceAccounts.async').describe('Account running the Asynchronous Processing Service'),
+        async: serviceAccount('deployment.serviceAccounts.async').describe(
+          'Account running the Asynchronous Processing Service',
+        ),
         web: serviceAccount('deployment.serviceAccounts.web').describe('Account running the CRM web application pool'),
       })
       .describe('Service accounts that need Read on the private key'),
     iis: z
       .strictObject({
-        rebindHttps: z.boolean().default(false).describe('Point the HTTPS binding of the D365 web site at the new certificate'),
+        rebindHttps: z
+          .boolean()
+          .default(false)
+          .describe('Point the HTTPS binding of the D365 web site at the new certificate'),
         siteName: z.string().min(1).default('Microsoft Dynamics CRM').describe('IIS site name of D365'),
       })
       .default({ rebindHttps: false, siteName: 'Microsoft Dynamics CRM' })
@@ -88,9 +111,13 @@ const deployment = z
   .describe('The D365 on-premises deployment');
 
 const authWorkloadIdentity = z.strictObject({
-  method: z.literal('workload-identity').describe('Federated credential: GitHub OIDC token or Azure DevOps service connection'),
+  method: z
+    .literal('workload-identity')
+    .describe('Federated credential: GitHub OIDC token or Azure DevOps service connection'),
   clientId: guid('tenant.auth.clientId: the Entra app that runs the cloud steps'),
-  tokenFileEnv: envName('environment variable naming a file with the federated token (default: AZURE_FEDERATED_TOKEN_FILE, or the pipeline OIDC token)').optional(),
+  tokenFileEnv: envName(
+    'environment variable naming a file with the federated token (default: AZURE_FEDERATED_TOKEN_FILE, or the pipeline OIDC token)',
+  ).optional(),
 });
 const authClientCertificate = z.strictObject({
   method: z.literal('client-certificate'),
@@ -114,14 +141,20 @@ const tenant = z
     ensureDomainSpn: z
       .boolean()
       .default(true)
-      .describe(`Ensure the ${DYNAMICS_APP_ID}/*.<rootDomain> service principal name (Microsoft's current script only ensures the bare app id; UNCONFIRMED whether still needed)`),
+      .describe(
+        `Ensure the ${DYNAMICS_APP_ID}/*.<rootDomain> service principal name (Microsoft's current script only ensures the bare app id; UNCONFIRMED whether still needed)`,
+      ),
     auth: z
       .discriminatedUnion('method', [authWorkloadIdentity, authClientCertificate, authClientSecret])
       .describe('How the cloud steps sign in to Entra ID'),
     endpoints: z
       .strictObject({
-        authority: httpsUrl('tenant.endpoints.authority').optional().describe('Entra authority host, e.g. https://login.microsoftonline.us'),
-        graph: httpsUrl('tenant.endpoints.graph').optional().describe('Microsoft Graph endpoint, e.g. https://graph.microsoft.us'),
+        authority: httpsUrl('tenant.endpoints.authority')
+          .optional()
+          .describe('Entra authority host, e.g. https://login.microsoftonline.us'),
+        graph: httpsUrl('tenant.endpoints.graph')
+          .optional()
+          .describe('Microsoft Graph endpoint, e.g. https://graph.microsoft.us'),
         s2sMetadataUrl: httpsUrl('tenant.endpoints.s2sMetadataUrl')
           .optional()
           .describe('S2SDefaultAuthorizationServerMetadataUrl that configure-crm sets'),
@@ -133,11 +166,17 @@ const tenant = z
 
 const certificate = z
   .strictObject({
-    minDaysRemaining: z.number().int().min(0).max(3650).default(14).describe('Refuse a certificate with fewer days left'),
+    minDaysRemaining: z
+      .number()
+      .int()
+      .min(0)
+      .max(3650)
+      .default(14)
+      .describe('Refuse a certificate with fewer days left'),
     hosts: z
       .array(wildcardOrDnsName('certificate.hosts entry'))
       .optional()
-      .describe("Names the certificate must cover (default: the host of deployment.url)"),
+      .describe('Names the certificate must cover (default: the host of deployment.url)'),
   })
   .default({ minDaysRemaining: 14 })
   .describe('Checks of the new certificate');
@@ -150,7 +189,10 @@ const adfs = z
     serverRoleIdentifier: httpsUrl('adfs.serverRoleIdentifier')
       .optional()
       .describe('Relying party identifier for Grant-AdfsApplicationPermission, with the trailing slash (AD FS 2016+)'),
-    updateSslCertificate: z.boolean().default(false).describe('Also make the new certificate the AD FS SSL and service-communications certificate'),
+    updateSslCertificate: z
+      .boolean()
+      .default(false)
+      .describe('Also make the new certificate the AD FS SSL and service-communications certificate'),
   })
   .describe('The AD FS server');
 
@@ -160,7 +202,10 @@ const mailboxes = z
       .enum(['all-active-users', 'addresses', 'filter'])
       .default('all-active-users')
       .describe('Which mailboxes: every enabled user, the listed addresses, or an OData filter on mailboxes'),
-    addresses: z.array(z.email('must be an email address like anna@contoso.com')).optional().describe('With select: addresses'),
+    addresses: z
+      .array(z.email('must be an email address like anna@contoso.com'))
+      .optional()
+      .describe('With select: addresses'),
     filter: z.string().min(1).optional().describe('With select: filter — an OData $filter on mailboxes'),
     approve: z.boolean().default(true).describe('Approve the email addresses (needs prvApproveRejectEmailAddress)'),
     testAndEnable: z.boolean().default(true).describe('Schedule Test & Enable and wait for the results'),
@@ -209,8 +254,14 @@ const email = z
 
 const retire = z
   .strictObject({
-    expiredKeys: z.boolean().default(false).describe('Also remove expired key credentials that this toolkit did not add'),
-    serverCertificates: z.boolean().default(false).describe('Also remove the previous certificate from the server stores'),
+    expiredKeys: z
+      .boolean()
+      .default(false)
+      .describe('Also remove expired key credentials that this toolkit did not add'),
+    serverCertificates: z
+      .boolean()
+      .default(false)
+      .describe('Also remove the previous certificate from the server stores'),
   })
   .default({ expiredKeys: false, serverCertificates: false });
 
@@ -255,7 +306,11 @@ export const ConfigSchema = fields.superRefine((config, ctx) => {
     } else seen.set(key, index);
     const roles = new Set(s.roles);
     if (roles.size !== s.roles.length) {
-      ctx.addIssue({ code: 'custom', path: ['deployment', 'servers', index, 'roles'], message: 'a role is listed twice' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deployment', 'servers', index, 'roles'],
+        message: 'a role is listed twice',
+      });
     }
   });
   // Cross-field checks also run when a field failed its own check: each guards its inputs.
@@ -277,16 +332,32 @@ export const ConfigSchema = fields.superRefine((config, ctx) => {
   }
   const mb = config.email.mailboxes;
   if (mb.select === 'addresses' && !mb.addresses?.length) {
-    ctx.addIssue({ code: 'custom', path: ['email', 'mailboxes', 'addresses'], message: 'select: addresses needs a list of addresses' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'mailboxes', 'addresses'],
+      message: 'select: addresses needs a list of addresses',
+    });
   }
   if (mb.select === 'filter' && !mb.filter) {
-    ctx.addIssue({ code: 'custom', path: ['email', 'mailboxes', 'filter'], message: 'select: filter needs an OData filter' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'mailboxes', 'filter'],
+      message: 'select: filter needs an OData filter',
+    });
   }
   if (mb.select !== 'addresses' && mb.addresses) {
-    ctx.addIssue({ code: 'custom', path: ['email', 'mailboxes', 'addresses'], message: `addresses are only read with select: addresses (select is ${mb.select})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'mailboxes', 'addresses'],
+      message: `addresses are only read with select: addresses (select is ${mb.select})`,
+    });
   }
   if (mb.select !== 'filter' && mb.filter) {
-    ctx.addIssue({ code: 'custom', path: ['email', 'mailboxes', 'filter'], message: `filter is only read with select: filter (select is ${mb.select})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'mailboxes', 'filter'],
+      message: `filter is only read with select: filter (select is ${mb.select})`,
+    });
   }
   const profile = config.email.profile;
   if (!profile.autodiscover) {
@@ -301,7 +372,11 @@ export const ConfigSchema = fields.superRefine((config, ctx) => {
     }
   }
   if (config.adfs?.serverRoleIdentifier && !config.adfs.serverRoleIdentifier.endsWith('/')) {
-    ctx.addIssue({ code: 'custom', path: ['adfs', 'serverRoleIdentifier'], message: 'must end with a trailing slash /, as AD FS compares it literally' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['adfs', 'serverRoleIdentifier'],
+      message: 'must end with a trailing slash /, as AD FS compares it literally',
+    });
   }
 });
 

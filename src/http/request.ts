@@ -36,7 +36,12 @@ export interface HttpOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_HTTP_OPTIONS: HttpOptions = { timeoutMs: 100_000, maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
+  timeoutMs: 100_000,
+  maxAttempts: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+};
 
 export class HttpTimeoutError extends Error {
   constructor(
@@ -66,7 +71,8 @@ function once(req: HttpRequest, options: HttpOptions): Promise<Omit<HttpResponse
   return new Promise((resolve, reject) => {
     const url = new URL(req.url);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
+    const body =
+      req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
     const headers: Record<string, string> = { ...req.headers };
     if (body) headers['content-length'] = String(body.length);
     const clientRequest = send(
@@ -85,7 +91,9 @@ function once(req: HttpRequest, options: HttpOptions): Promise<Omit<HttpResponse
         });
       },
     );
-    clientRequest.setTimeout(options.timeoutMs, () => clientRequest.destroy(new HttpTimeoutError(req.url, options.timeoutMs)));
+    clientRequest.setTimeout(options.timeoutMs, () =>
+      clientRequest.destroy(new HttpTimeoutError(req.url, options.timeoutMs)),
+    );
     clientRequest.on('error', reject);
     clientRequest.end(body);
   });
@@ -119,12 +127,14 @@ export async function sendWithRetry(req: HttpRequest, partial: Partial<HttpOptio
     let delay: number;
     try {
       const res = await once(req, options);
-      if (!RETRY_STATUSES.has(res.status) || !mayRetry || attempt >= options.maxAttempts) return { ...res, attempts: attempt };
+      if (!RETRY_STATUSES.has(res.status) || !mayRetry || attempt >= options.maxAttempts)
+        return { ...res, attempts: attempt };
       reason = `HTTP ${res.status}`;
       delay = Math.min(options.maxDelayMs, retryAfterMs(res.headers['retry-after']) ?? backoff(attempt, options));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
-      const transient = error instanceof HttpTimeoutError || RETRY_CODES.has(code) || /socket hang up/i.test(String(error));
+      const transient =
+        error instanceof HttpTimeoutError || RETRY_CODES.has(code) || /socket hang up/i.test(String(error));
       if (!transient || !mayRetry || attempt >= options.maxAttempts) throw error;
       reason = error instanceof HttpTimeoutError ? 'timeout' : code || String((error as Error).message);
       delay = backoff(attempt, options);

@@ -42,7 +42,13 @@ export function recordMarkdown(record: RunRecord): string {
   if (warnings.length) md += '\n' + warnings.map((w) => `> ⚠️ ${w}`).join('\n') + '\n';
   if (record.error) md += `\n**Error:** ${record.error}\n`;
   const outputs = Object.entries(record.outputs);
-  if (outputs.length) md += '\n' + markdownTable(['output', 'value'], outputs.map(([k, v]) => [k, v]));
+  if (outputs.length)
+    md +=
+      '\n' +
+      markdownTable(
+        ['output', 'value'],
+        outputs.map(([k, v]) => [k, v]),
+      );
   return md;
 }
 

@@ -55,5 +55,9 @@ export function makeSandboxTls(hosts: string[] = ['localhost'], ips: string[] = 
     },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
-  return { caPem: forge.pki.certificateToPem(caCert), certPem: forge.pki.certificateToPem(cert), keyPem: server.privatePem };
+  return {
+    caPem: forge.pki.certificateToPem(caCert),
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: server.privatePem,
+  };
 }

@@ -26,7 +26,8 @@ const VERIFY_ERRORS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'the certificate has expired: renew it now',
   CERT_NOT_YET_VALID: 'the certificate is not valid yet: check the server clock or the certificate dates',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed and not trusted here',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate chain is incomplete or its CA is not trusted here (install the intermediate on the server)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    'the certificate chain is incomplete or its CA is not trusted here (install the intermediate on the server)',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not cover this host name',
 };
 
@@ -51,7 +52,9 @@ export function readLiveCertificate(url: string, options: LiveCertificateOptions
       if (!peer) return finish({ url, ok: false, error: 'the server presented no certificate' });
       finish(describe(url, peer, now));
     });
-    socket.once('timeout', () => finish({ url, ok: false, error: `no TLS answer within ${(options.timeoutMs ?? 15_000) / 1000} s` }));
+    socket.once('timeout', () =>
+      finish({ url, ok: false, error: `no TLS answer within ${(options.timeoutMs ?? 15_000) / 1000} s` }),
+    );
     socket.once('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? '';
       finish({ url, ok: false, error: VERIFY_ERRORS[code] ? `${VERIFY_ERRORS[code]} (${code})` : error.message });

@@ -37,7 +37,12 @@ export function renderCertificateReport(report: CertificateReport): string {
   ];
   let out = textTable(['field', 'value'], rows);
   if (report.problems.length) {
-    out += '\n' + textTable(['severity', 'code', 'message'], report.problems.map((p) => [p.severity, p.code, p.message]));
+    out +=
+      '\n' +
+      textTable(
+        ['severity', 'code', 'message'],
+        report.problems.map((p) => [p.severity, p.code, p.message]),
+      );
   }
   return out;
 }
@@ -57,7 +62,8 @@ export async function certInspect(argv: string[], io: CliIo): Promise<number> {
   if (!values.pfx) throw new UsageError('--pfx FILE is required');
   let minDays = 14;
   if (values['min-days'] !== undefined) {
-    if (!/^\d+$/.test(values['min-days'])) throw new UsageError(`--min-days must be a whole number of days, not "${values['min-days']}"`);
+    if (!/^\d+$/.test(values['min-days']))
+      throw new UsageError(`--min-days must be a whole number of days, not "${values['min-days']}"`);
     minDays = Number(values['min-days']);
   }
   const masker = new Masker();

@@ -31,7 +31,12 @@ export async function configValidate(argv: string[], io: CliIo): Promise<number>
     io.stdout(`${values.config}: valid\n`);
   } else {
     io.stdout(`${values.config}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n\n`);
-    io.stdout(textTable(['path', 'problem'], problems.map((p) => [p.path, p.message])));
+    io.stdout(
+      textTable(
+        ['path', 'problem'],
+        problems.map((p) => [p.path, p.message]),
+      ),
+    );
   }
   return valid ? EXIT.ok : EXIT.failed;
 }

@@ -57,7 +57,13 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
 
   const phases: PhasePlan[] = [];
   for (const phase of PHASES) {
-    const entry: PhasePlan = { id: phase.id, title: phase.title, runsOn: phase.runsOn, changes: phase.changes, steps: [] };
+    const entry: PhasePlan = {
+      id: phase.id,
+      title: phase.title,
+      runsOn: phase.runsOn,
+      changes: phase.changes,
+      steps: [],
+    };
     try {
       entry.steps = await phase.plan(ctx);
     } catch (error) {
@@ -84,7 +90,7 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
       else if (p.steps.length === 0) io.stdout('  nothing to do\n');
       else {
         const { headers, rows } = stepRows(p.steps);
-        io.stdout(host.mask(textTable(headers, rows)).replace(/^/gm, '  '));
+        io.stdout(host.mask(textTable(headers, rows)).replace(/^(?=.)/gm, '  '));
       }
     }
   }

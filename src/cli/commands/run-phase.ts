@@ -44,7 +44,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (!values.config) throw new UsageError('--config FILE is required');
   if (!values.phase) throw new UsageError(`--phase ID is required: one of ${PHASES.map((p) => p.id).join(', ')}`);
   const phase = findPhase(values.phase);
-  if (!phase) throw new UsageError(`--phase ${values.phase} is not a phase: use one of ${PHASES.map((p) => p.id).join(', ')}`);
+  if (!phase)
+    throw new UsageError(`--phase ${values.phase} is not a phase: use one of ${PHASES.map((p) => p.id).join(', ')}`);
   const json = values.json === true;
   const loaded = loadConfigOrReport(values.config, io, json);
   if (!loaded) return EXIT.failed;

@@ -44,7 +44,12 @@ export const certificateCheck: PreflightCheck = {
           status: errors.length ? 'failed' : 'unchanged',
           before: null,
           after: report.thumbprint
-            ? { thumbprint: report.thumbprint, subject: report.subject, notAfter: report.notAfter, daysRemaining: report.daysRemaining }
+            ? {
+                thumbprint: report.thumbprint,
+                subject: report.subject,
+                notAfter: report.notAfter,
+                daysRemaining: report.daysRemaining,
+              }
             : null,
           evidence: report,
           ...(errors.length ? { error: errors.map((p) => `${p.code}: ${p.message}`).join('; ') } : {}),

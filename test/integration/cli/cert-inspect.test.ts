@@ -12,14 +12,24 @@ const scratch = makeScratchDir('d365-cli-cert-');
 after(() => scratch.remove());
 
 const ca = makeCa({ keySlot: 'cli-ca' });
-const good = writePfxFile(scratch.path, 'good.pfx', makeLeaf({ issuer: ca, dnsNames: ['crm.contoso.com', '*.contoso.com'], keySlot: 'cli-leaf' }), {
-  password: PASSWORD,
-  chain: [ca],
-});
+const good = writePfxFile(
+  scratch.path,
+  'good.pfx',
+  makeLeaf({ issuer: ca, dnsNames: ['crm.contoso.com', '*.contoso.com'], keySlot: 'cli-leaf' }),
+  {
+    password: PASSWORD,
+    chain: [ca],
+  },
+);
 const expired = writePfxFile(
   scratch.path,
   'expired.pfx',
-  makeLeaf({ issuer: ca, notBefore: new Date(Date.now() - 100 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000), keySlot: 'cli-leaf' }),
+  makeLeaf({
+    issuer: ca,
+    notBefore: new Date(Date.now() - 100 * 86_400_000),
+    notAfter: new Date(Date.now() - 86_400_000),
+    keySlot: 'cli-leaf',
+  }),
   { password: PASSWORD, chain: [ca] },
 );
 
@@ -31,10 +41,27 @@ function assertNoSecret(...texts: string[]) {
 }
 
 test('a usable certificate: exit 0 and every contract field', async () => {
-  const { code, stdout, stderr } = await runCli(['cert', 'inspect', '--pfx', good, '--password-env', 'PFX_PASSWORD', '--host', 'crm.contoso.com', '--json'], env);
+  const { code, stdout, stderr } = await runCli(
+    ['cert', 'inspect', '--pfx', good, '--password-env', 'PFX_PASSWORD', '--host', 'crm.contoso.com', '--json'],
+    env,
+  );
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
-  for (const field of ['usable', 'thumbprint', 'sha256', 'subject', 'issuer', 'dnsNames', 'notBefore', 'notAfter', 'daysRemaining', 'key', 'signatureAlgorithm', 'chain', 'problems']) {
+  for (const field of [
+    'usable',
+    'thumbprint',
+    'sha256',
+    'subject',
+    'issuer',
+    'dnsNames',
+    'notBefore',
+    'notAfter',
+    'daysRemaining',
+    'key',
+    'signatureAlgorithm',
+    'chain',
+    'problems',
+  ]) {
     assert.ok(field in report, `missing ${field}`);
   }
   assert.equal(report.usable, true);
@@ -48,7 +75,10 @@ test('a usable certificate: exit 0 and every contract field', async () => {
 });
 
 test('not usable: exit 1 with problem codes (expired; host not covered)', async () => {
-  const { code, stdout, stderr } = await runCli(['cert', 'inspect', '--pfx', expired, '--password-env', 'PFX_PASSWORD', '--host', 'crm.fabrikam.com', '--json'], env);
+  const { code, stdout, stderr } = await runCli(
+    ['cert', 'inspect', '--pfx', expired, '--password-env', 'PFX_PASSWORD', '--host', 'crm.fabrikam.com', '--json'],
+    env,
+  );
   assert.equal(code, 1);
   const codes = JSON.parse(stdout).problems.map((p: { code: string }) => p.code);
   assert.ok(codes.includes('CERT_EXPIRED'));
@@ -57,14 +87,19 @@ test('not usable: exit 1 with problem codes (expired; host not covered)', async 
 });
 
 test('--min-days above the days left gives CERT_EXPIRES_SOON', async () => {
-  const { code, stdout } = await runCli(['cert', 'inspect', '--pfx', good, '--password-env', 'PFX_PASSWORD', '--min-days', '365', '--json'], env);
+  const { code, stdout } = await runCli(
+    ['cert', 'inspect', '--pfx', good, '--password-env', 'PFX_PASSWORD', '--min-days', '365', '--json'],
+    env,
+  );
   assert.equal(code, 1);
   assert.ok(JSON.parse(stdout).problems.some((p: { code: string }) => p.code === 'CERT_EXPIRES_SOON'));
 });
 
 test('wrong password: exit 1, PFX_BAD_PASSWORD, the wrong password printed nowhere', async () => {
   const wrong = 'Wrong-Password-Xy-9981';
-  const { code, stdout, stderr } = await runCli(['cert', 'inspect', '--pfx', good, '--password-env', 'P', '--json'], { P: wrong });
+  const { code, stdout, stderr } = await runCli(['cert', 'inspect', '--pfx', good, '--password-env', 'P', '--json'], {
+    P: wrong,
+  });
   assert.equal(code, 1);
   assert.equal(JSON.parse(stdout).problems[0].code, 'PFX_BAD_PASSWORD');
   assert.ok(!stdout.includes(wrong) && !stderr.includes(wrong));
@@ -89,17 +124,26 @@ test('usage errors exit 2: missing --pfx, missing file, unset or empty password 
 });
 
 test('the human output is a table and carries no secret', async () => {
-  const { code, stdout, stderr } = await runCli(['cert', 'inspect', '--pfx', good, '--password-env', 'PFX_PASSWORD'], env);
+  const { code, stdout, stderr } = await runCli(
+    ['cert', 'inspect', '--pfx', good, '--password-env', 'PFX_PASSWORD'],
+    env,
+  );
   assert.equal(code, 0);
   assert.match(stdout, /thumbprint\s+[0-9A-F]{40}/);
   assertNoSecret(stdout, stderr);
 });
 
 test('plan with the certificate shows its report and exits 1 when it is not usable', async () => {
-  const ok = await runCli(['plan', '--config', 'examples/contoso.yml', '--pfx', good, '--password-env', 'PFX_PASSWORD', '--json'], env);
+  const ok = await runCli(
+    ['plan', '--config', 'examples/contoso.yml', '--pfx', good, '--password-env', 'PFX_PASSWORD', '--json'],
+    env,
+  );
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).certificate.usable, true);
-  const bad = await runCli(['plan', '--config', 'examples/contoso.yml', '--pfx', expired, '--password-env', 'PFX_PASSWORD'], env);
+  const bad = await runCli(
+    ['plan', '--config', 'examples/contoso.yml', '--pfx', expired, '--password-env', 'PFX_PASSWORD'],
+    env,
+  );
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /CERT_EXPIRED/);
   assertNoSecret(ok.stdout, ok.stderr, bad.stdout, bad.stderr);

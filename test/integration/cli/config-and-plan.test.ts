@@ -66,7 +66,13 @@ test('usage errors exit 2 with the fix', async () => {
 });
 
 test('--help works on every command', async () => {
-  for (const argv of [['--help'], ['plan', '--help'], ['run', '--help'], ['cert', 'inspect', '--help'], ['config', 'validate', '--help']]) {
+  for (const argv of [
+    ['--help'],
+    ['plan', '--help'],
+    ['run', '--help'],
+    ['cert', 'inspect', '--help'],
+    ['config', 'validate', '--help'],
+  ]) {
     const { code, stdout } = await runCli(argv);
     assert.equal(code, 0, argv.join(' '));
     assert.match(stdout, /Usage: d365-exo-sync/);
@@ -81,7 +87,8 @@ test('plan on the example lists the phases in renewal order with their steps', a
   assert.match(plan.configHash, /^sha256:[0-9a-f]{64}$/);
   assert.equal(plan.phases[0].id, 'preflight');
   assert.ok(plan.phases[0].steps.some((s: { id: string }) => s.id === 'config.valid'));
-  for (const phase of plan.phases) assert.ok(phase.steps.length > 0 || phase.error, `${phase.id} shows steps or why not`);
+  for (const phase of plan.phases)
+    assert.ok(phase.steps.length > 0 || phase.error, `${phase.id} shows steps or why not`);
 });
 
 test('plan refuses an invalid config and changes nothing', async () => {
@@ -93,7 +100,16 @@ test('plan refuses an invalid config and changes nothing', async () => {
 
 test('run --phase preflight writes a run record with the config hash and a deadline warning', async () => {
   const records = join(dir, 'records');
-  const { code, stdout } = await runCli(['run', '--config', 'examples/contoso.yml', '--phase', 'preflight', '--record-dir', records, '--json']);
+  const { code, stdout } = await runCli([
+    'run',
+    '--config',
+    'examples/contoso.yml',
+    '--phase',
+    'preflight',
+    '--record-dir',
+    records,
+    '--json',
+  ]);
   assert.equal(code, 0, stdout);
   const files = readdirSync(records);
   assert.equal(files.length, 1);

@@ -33,7 +33,15 @@ test('a failed step fails the run with the underlying error, and the record says
     phase(async () => ({
       results: [
         { id: 'a', title: 'first', target: 'X', status: 'changed', before: 1, after: 2 },
-        { id: 'b', title: 'second', target: 'Y', status: 'failed', before: 1, after: 1, error: 'Access denied (0x80070005)' },
+        {
+          id: 'b',
+          title: 'second',
+          target: 'Y',
+          status: 'failed',
+          before: 1,
+          after: 1,
+          error: 'Access denied (0x80070005)',
+        },
       ],
       outputs: {},
     })),
@@ -80,10 +88,14 @@ test('secrets that a phase put into results, outputs or errors are masked in the
 
 test('plan mode records the planned steps and succeeds', async () => {
   const host = new TestHost();
-  const { record } = await runPhase(phase(async () => ({ results: [], outputs: {} })), context(host), {
-    mode: 'plan',
-    configHash: 'sha256:x',
-  });
+  const { record } = await runPhase(
+    phase(async () => ({ results: [], outputs: {} })),
+    context(host),
+    {
+      mode: 'plan',
+      configHash: 'sha256:x',
+    },
+  );
   assert.equal(record.mode, 'plan');
   assert.equal(record.status, 'succeeded');
   assert.equal(record.steps.length, 1);

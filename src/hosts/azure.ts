@@ -1,0 +1,130 @@
+// The Host for Azure DevOps tasks, on azure-pipelines-task-lib: inputs by their task.json names
+// (camelCase of ours), every secret form registered line by line (the task lib refuses multi-line
+// secrets), outputs as output variables, the summary as a markdown file uploaded to the run, and the
+// task result with the underlying error.
+import * as tl from 'azure-pipelines-task-lib/task.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Host, HostResult, InputDefinition } from './host.js';
+import { Masker } from '../secrets/masker.js';
+import { azureName } from '../pipeline/inputs.js';
+
+/** The agent runs any `##vso[...]` (and formats `##[...]`) it finds in a line: our own text must not. */
+function inert(text: string): string {
+  return text.replace(/##vso\[/gi, '## vso[').replace(/##\[/g, '## [');
+}
+
+/** Swallows what the task lib writes while it reads a secret input (it logs `name=value` as debug). */
+const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+
+export class AzureHost implements Host {
+  readonly kind = 'azure-devops';
+  private readonly masker = new Masker();
+  private readonly registered = new Set<string>();
+  private temp?: string;
+  private summaries = 0;
+
+  constructor(private readonly out: (text: string) => void = (text) => process.stdout.write(text)) {}
+
+  readonly log = {
+    debug: (m: string) => tl.debug(inert(this.mask(m))),
+    info: (m: string) => this.out(inert(this.mask(m)) + '\n'),
+    warn: (m: string) => tl.warning(this.mask(m)),
+    error: (m: string) => tl.error(this.mask(m)),
+  };
+
+  private read(input: InputDefinition): string | undefined {
+    const name = azureName(input.name);
+    const value = tl.getInput(name, false) || input.default || '';
+    if (input.required && !value) throw new Error(`Input required: ${name}`);
+    return value || undefined;
+  }
+
+  getInput(input: InputDefinition): string | undefined {
+    return this.read(input);
+  }
+
+  getSecret(input: InputDefinition): string | undefined {
+    // tl.getInput writes "##vso[task.debug]<name>=<value>": silence it, or the secret is in the log.
+    tl.setStdStream(discard);
+    let value: string | undefined;
+    try {
+      value = this.read(input);
+    } finally {
+      tl.setStdStream(process.stdout);
+    }
+    if (value) this.registerSecret(value);
+    return value;
+  }
+
+  registerSecret(value: string | Buffer): void {
+    for (const form of this.masker.add(value)) {
+      for (const line of form.split(/\r\n|\r|\n/)) {
+        // Each line on its own: setSecret throws on a multi-line value. The masker already dropped forms
+        // too short to mask; a line of one is just as short.
+        if (line.trim().length >= 4 && !this.registered.has(line)) {
+          this.registered.add(line);
+          tl.setSecret(line);
+        }
+      }
+    }
+  }
+
+  mask(text: string): string {
+    return this.masker.mask(text);
+  }
+
+  setOutput(name: string, value: string): void {
+    tl.setVariable(azureName(name), this.mask(value), false, true);
+  }
+
+  async writeSummary(markdown: string): Promise<void> {
+    this.summaries += 1;
+    const file = join(this.tempDir(), `summary-${process.pid}-${this.summaries}.md`);
+    writeFileSync(file, this.mask(markdown), { mode: 0o600 });
+    tl.uploadSummary(file);
+  }
+
+  async group<T>(title: string, work: () => Promise<T>): Promise<T> {
+    this.out(`##[group]${inert(this.mask(title))}\n`);
+    try {
+      return await work();
+    } finally {
+      this.out('##[endgroup]\n');
+    }
+  }
+
+  tempDir(): string {
+    if (!this.temp) {
+      const base = tl.getVariable('Agent.TempDirectory') || tmpdir();
+      this.temp = join(base, 'd365-exo-sync');
+      mkdirSync(this.temp, { recursive: true, mode: 0o700 });
+    }
+    return this.temp;
+  }
+
+  identity() {
+    const buildId = tl.getVariable('Build.BuildId');
+    const collection = tl.getVariable('System.CollectionUri');
+    const project = tl.getVariable('System.TeamProject');
+    const runUrl =
+      buildId && collection && project
+        ? `${collection.replace(/\/?$/, '/')}${encodeURIComponent(project)}/_build/results?buildId=${buildId}`
+        : undefined;
+    return {
+      actor: tl.getVariable('Build.RequestedFor') || 'unknown',
+      machine: tl.getVariable('Agent.MachineName') || hostname(),
+      runId: buildId || 'local',
+      ...(runUrl ? { runUrl } : {}),
+    };
+  }
+
+  setResult(result: HostResult, message: string): void {
+    const text = this.mask(message);
+    if (result === 'failed') tl.setResult(tl.TaskResult.Failed, text);
+    else if (result === 'succeeded-with-issues') tl.setResult(tl.TaskResult.SucceededWithIssues, text);
+    else tl.setResult(tl.TaskResult.Succeeded, text);
+  }
+}

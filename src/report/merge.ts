@@ -1,0 +1,233 @@
+// Merges the run records of one renewal (a folder of record JSON files, e.g. the downloaded artifacts of
+// every job) into one table: every step of every phase on every machine, in renewal order. The audit
+// trail of a run in one place.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PHASE_IDS } from '../phases/phase.js';
+import { isResult, markdownTable, renderValue, textTable } from './markdown.js';
+import { RUN_RECORD_SCHEMA, type RunRecord } from './run-record.js';
+
+export interface RecordFile {
+  file: string;
+  record: RunRecord;
+}
+
+export interface RecordProblem {
+  file: string;
+  message: string;
+}
+
+/** Files larger than this are not run records (a record is a few kilobytes, a big mailbox run a few MB). */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+function jsonFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return jsonFiles(path);
+      return entry.isFile() && entry.name.toLowerCase().endsWith('.json') ? [path] : [];
+    });
+}
+
+/** Reads every run record under dir (searched recursively: artifacts come one folder per job). */
+export function readRecords(dir: string): { records: RecordFile[]; problems: RecordProblem[] } {
+  const records: RecordFile[] = [];
+  const problems: RecordProblem[] = [];
+  for (const path of jsonFiles(dir)) {
+    const file = relative(dir, path);
+    if (statSync(path).size > MAX_RECORD_BYTES) {
+      problems.push({ file, message: 'too large to be a run record' });
+      continue;
+    }
+    let document: unknown;
+    try {
+      document = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      problems.push({ file, message: `not valid JSON (${(error as Error).message})` });
+      continue;
+    }
+    const candidate = document as Partial<RunRecord> | null;
+    if (!candidate || typeof candidate !== 'object' || candidate.schema !== RUN_RECORD_SCHEMA) continue; // some other JSON file
+    if (
+      typeof candidate.phase !== 'string' ||
+      !Array.isArray(candidate.steps) ||
+      typeof candidate.startedAt !== 'string'
+    ) {
+      problems.push({ file, message: `a ${RUN_RECORD_SCHEMA} record without phase, steps or startedAt` });
+      continue;
+    }
+    records.push({ file, record: candidate as RunRecord });
+  }
+  return { records, problems };
+}
+
+export interface MergedRow {
+  phase: string;
+  mode: string;
+  machine: string;
+  step: string;
+  target: string;
+  status: string;
+  before: string;
+  after: string;
+  error?: string;
+}
+
+export interface MergedRun {
+  status: 'succeeded' | 'failed';
+  runIds: string[];
+  runUrls: string[];
+  actors: string[];
+  configHashes: string[];
+  startedAt?: string;
+  finishedAt?: string;
+  phases: {
+    phase: string;
+    mode: string;
+    machine: string;
+    status: string;
+    startedAt: string;
+    error?: string;
+    file: string;
+  }[];
+  rows: MergedRow[];
+  outputs: Record<string, string>;
+  warnings: string[];
+}
+
+const unique = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))];
+
+function phaseOrder(phase: string): number {
+  const index = (PHASE_IDS as readonly string[]).indexOf(phase);
+  return index < 0 ? PHASE_IDS.length : index;
+}
+
+/** One run's records as one table, in renewal order (then machine, then start time). */
+export function mergeRecords(files: RecordFile[]): MergedRun {
+  const sorted = [...files].sort(
+    (a, b) =>
+      phaseOrder(a.record.phase) - phaseOrder(b.record.phase) ||
+      a.record.machine.localeCompare(b.record.machine) ||
+      a.record.startedAt.localeCompare(b.record.startedAt),
+  );
+  const rows: MergedRow[] = [];
+  const outputs: Record<string, string> = {};
+  for (const { record } of sorted) {
+    for (const step of record.steps) {
+      rows.push({
+        phase: record.phase,
+        mode: record.mode,
+        machine: record.machine,
+        step: step.title,
+        target: step.target,
+        status: isResult(step) ? step.status : `plan: ${step.action}`,
+        before: renderValue(step.before, 60),
+        after: renderValue(step.after, 60),
+        ...(isResult(step) && step.error ? { error: step.error } : {}),
+      });
+    }
+    // Later phases win: they read back what earlier ones set.
+    Object.assign(outputs, record.outputs ?? {});
+  }
+  const runIds = unique(sorted.map((f) => f.record.runId));
+  const configHashes = unique(sorted.map((f) => f.record.configHash));
+  const warnings: string[] = [];
+  if (runIds.length > 1)
+    warnings.push(
+      `the records come from ${runIds.length} runs (${runIds.join(', ')}): give the records of one run, or --run-id`,
+    );
+  if (configHashes.length > 1)
+    warnings.push(
+      `the phases ran with ${configHashes.length} different configs (${configHashes.map((h) => h.slice(0, 19)).join(', ')})`,
+    );
+  const missing = PHASE_IDS.filter((id) => !sorted.some((f) => f.record.phase === id));
+  if (sorted.length && missing.length)
+    warnings.push(`no record of ${missing.join(', ')} (not run, skipped, or its artifact is missing)`);
+  const starts = sorted.map((f) => f.record.startedAt).sort();
+  const ends = sorted.map((f) => f.record.finishedAt).sort();
+  return {
+    status: sorted.some((f) => f.record.status !== 'succeeded') ? 'failed' : 'succeeded',
+    runIds,
+    runUrls: unique(sorted.map((f) => f.record.runUrl)),
+    actors: unique(sorted.map((f) => f.record.actor)),
+    configHashes,
+    ...(starts[0] ? { startedAt: starts[0] } : {}),
+    ...(ends.length ? { finishedAt: ends[ends.length - 1] } : {}),
+    phases: sorted.map(({ file, record }) => ({
+      phase: record.phase,
+      mode: record.mode,
+      machine: record.machine,
+      status: record.status,
+      startedAt: record.startedAt,
+      ...(record.error ? { error: record.error } : {}),
+      file,
+    })),
+    rows,
+    outputs,
+    warnings,
+  };
+}
+
+const STEP_HEADERS = ['phase', 'machine', 'step', 'target', 'status', 'before', 'after'];
+
+const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+function stepCells(row: MergedRow): string[] {
+  const cells = [
+    row.phase + (row.mode === 'plan' ? ' (plan)' : ''),
+    row.machine,
+    row.step,
+    row.target,
+    row.status + (row.error ? `: ${row.error}` : ''),
+    row.before,
+    row.after,
+  ];
+  return cells.map(flat);
+}
+
+function headline(run: MergedRun): string {
+  const runs = run.runIds.join(', ') || '—';
+  return `${run.status} · run ${runs} · ${run.phases.length} record(s) · by ${run.actors.join(', ') || '—'} · ${run.startedAt ?? '—'} → ${run.finishedAt ?? '—'}`;
+}
+
+export function mergedMarkdown(run: MergedRun): string {
+  let md = `### d365-exo-sync renewal report\n\n${headline(run)}\n\n`;
+  if (run.runUrls.length) md += run.runUrls.map((url) => `- ${url}`).join('\n') + '\n\n';
+  md += markdownTable(
+    ['phase', 'machine', 'status', 'started', 'error'],
+    run.phases.map((p) => [
+      p.phase + (p.mode === 'plan' ? ' (plan)' : ''),
+      p.machine,
+      p.status,
+      p.startedAt,
+      flat(p.error ?? ''),
+    ]),
+  );
+  md += '\n' + (run.rows.length ? markdownTable(STEP_HEADERS, run.rows.map(stepCells)) : '_No steps._\n');
+  const outputs = Object.entries(run.outputs);
+  if (outputs.length) md += '\n' + markdownTable(['output', 'value'], outputs);
+  if (run.warnings.length) md += '\n' + run.warnings.map((w) => `> ⚠️ ${w}`).join('\n') + '\n';
+  return md;
+}
+
+export function mergedText(run: MergedRun): string {
+  let text = `d365-exo-sync renewal report: ${headline(run)}\n`;
+  for (const url of run.runUrls) text += `  ${url}\n`;
+  text +=
+    '\n' +
+    textTable(
+      ['phase', 'machine', 'status', 'started', 'error'],
+      run.phases.map((p) => [
+        p.phase + (p.mode === 'plan' ? ' (plan)' : ''),
+        p.machine,
+        p.status,
+        p.startedAt,
+        flat(p.error ?? ''),
+      ]),
+    );
+  text += '\n' + (run.rows.length ? textTable(STEP_HEADERS, run.rows.map(stepCells)) : 'No steps.\n');
+  for (const [name, value] of Object.entries(run.outputs)) text += `output ${name}=${value}\n`;
+  for (const warning of run.warnings) text += `warning: ${warning}\n`;
+  return text;
+}

@@ -1,0 +1,68 @@
+// Starts the Entra ID + Graph emulator in its own process (see entra-sandbox-server.ts) and gives what a
+// pipeline run needs to use it: the config's tenant section, and the environment with the client
+// secret and the sandbox CA (D365_EXO_SYNC_EXTRA_CA), as a workflow would map them into the step.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SANDBOX_TENANT_ID = '11111111-2222-3333-4444-555555555555';
+export const SANDBOX_CLIENT_ID = '7d9e1f3a-2b4c-4d6e-8f0a-1b3c5d7e9f2a';
+export const SANDBOX_SECRET_ENV = 'CRM_SYNC_CLIENT_SECRET';
+/** A recognisable client secret: the leak checks look for it too. */
+export const SANDBOX_CLIENT_SECRET = 'Sandbox-Client-Secret.Recognisable~0123456789';
+
+export interface EntraSandbox {
+  authority: string;
+  graph: string;
+  /** The config's tenant section for the sandbox (client-secret sign-in). */
+  tenant: Record<string, unknown>;
+  /** What the step's environment needs: the client secret and the CA file. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const SERVER = fileURLToPath(new URL('./entra-sandbox-server.ts', import.meta.url));
+
+export async function startEntraSandbox(): Promise<EntraSandbox> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', SERVER, SANDBOX_TENANT_ID, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const started = await new Promise<{ authority: string; graph: string; caPem: string }>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n')[0];
+      if (buffered.includes('\n') && line)
+        resolve(JSON.parse(line) as { authority: string; graph: string; caPem: string });
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the Entra sandbox exited (${code}) before it started`)));
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'd365-entra-sandbox-'));
+  const caFile = join(dir, 'sandbox-ca.pem');
+  writeFileSync(caFile, started.caPem);
+  return {
+    authority: started.authority,
+    graph: started.graph,
+    tenant: {
+      id: SANDBOX_TENANT_ID,
+      cloud: 'public',
+      rootDomain: 'contoso.com',
+      auth: { method: 'client-secret', clientId: SANDBOX_CLIENT_ID, secretEnv: SANDBOX_SECRET_ENV },
+      endpoints: { authority: started.authority, graph: started.graph },
+    },
+    env: { [SANDBOX_SECRET_ENV]: SANDBOX_CLIENT_SECRET, D365_EXO_SYNC_EXTRA_CA: caFile },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
