@@ -1,0 +1,51 @@
+// The private temporary folder of one PowerShell call: created 0700, files 0600 (readable by the current user
+// only; on Windows the folder sits in the runner account's own temp folder), removed in every outcome. A hook on
+// process exit removes folders still open when Node goes down before a call could clean up.
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const open = new Set<string>();
+let hooked = false;
+
+function removeOpen(): void {
+  for (const dir of open) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort while exiting
+    }
+  }
+  open.clear();
+}
+
+export class Workspace {
+  private constructor(readonly dir: string) {}
+
+  static create(root?: string): Workspace {
+    const dir = mkdtempSync(join(root ?? tmpdir(), 'd365-exo-sync-ps-'));
+    chmodSync(dir, 0o700);
+    open.add(dir);
+    if (!hooked) {
+      hooked = true;
+      process.once('exit', removeOpen);
+    }
+    return new Workspace(dir);
+  }
+
+  /** Writes a file readable and writable by the current user only (created with that mode, no window). */
+  write(name: string, content: string | Buffer): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+    return path;
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    open.delete(this.dir);
+  }
+}

@@ -1,0 +1,178 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-D365WithFakes
+    $script:New = New-TestPfx -Subject 'CN=s2s.contoso.com'
+    $script:Old = New-TestPfx -Subject 'CN=s2s.contoso.com' -Days 10
+    $script:Tenant = '11111111-2222-3333-4444-555555555555'
+    $script:MetadataUrl = 'https://accounts.accesscontrol.windows.net/metadata/json/1'
+    $script:OrgId = '7d5e2c11-8f3a-4b6e-9c0d-1a2b3c4d5e6f'
+    function Invoke-Crm {
+        param([hashtable] $Extra = @{}, [switch] $Plan)
+        $arguments = @{
+            Organization = 'contoso'; TenantId = $script:Tenant; Thumbprint = $script:New.Thumbprint; AsyncServiceAccount = 'CONTOSO\svc-crm-async'
+            MetadataUrl = $script:MetadataUrl; ToolsPath = $script:FakeTools; PfxPath = $script:New.Path; PfxPassword = (ConvertTo-TestSecure $script:New.Password)
+        }
+        foreach ($key in $Extra.Keys) { $arguments[$key] = $Extra[$key] }
+        if ($Plan) { $arguments['WhatIf'] = $true }
+        return Set-D365ExoSyncCrmConfiguration @arguments
+    }
+    function Get-Step { param($State, [string] $Id) @($State.steps | Where-Object { $_.id -eq $Id })[0] }
+}
+
+Describe 'configure-crm' {
+    BeforeAll {
+        $script:HostLines = New-Object System.Collections.ArrayList
+        Mock -ModuleName D365ExoSync Write-D365Log { [void]$script:HostLines.Add($Message) }
+    }
+
+    BeforeEach {
+        Reset-FakeWindows
+        Set-FakeCrmS2SCertificate -RawData $script:Old.RawData
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject
+        $script:HostLines.Clear()
+    }
+
+    It 'loads the snap-in, checks the deployment administrator, runs CertificateReconfiguration.ps1 with the documented parameters and sets every value' {
+        $state = Invoke-Crm
+        $state.ok | Should -BeTrue
+        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('snap-in=unchanged', 'deployment-administrator=unchanged', 's2s-certificate=changed', 'server-settings=changed', 'organization-tenant=changed', 'oauth-claims=changed', 'restart-services=changed', 'read-back=unchanged')
+
+        @(Get-FakeCall 'Add-PSSnapin')[0].args.Name | Should -Be @('Microsoft.Crm.PowerShell')
+        $script = @(Get-FakeCall 'CertificateReconfiguration.ps1')
+        $script.Count | Should -Be 1
+        $script[0].args.certificateType | Should -Be 'S2STokenIssuer'
+        $script[0].args.updateCrm | Should -BeTrue
+        $script[0].args.serviceAccount | Should -Be 'CONTOSO\svc-crm-async'
+        $script[0].args.storeFindType | Should -Be 'FindBySubjectDistinguishedName'
+        $script[0].args.certificateFile | Should -Be $script:New.Path
+
+        $settings = @(Get-FakeCall 'Set-CrmAdvancedSetting')
+        $settings[0].args['Entity.LogicalName'] | Should -Be 'ServerSettings'
+        $settings[0].args['S2SDefaultAuthorizationServerPrincipalId'] | Should -Be '00000001-0000-0000-c000-000000000000'
+        $settings[0].args['S2SDefaultAuthorizationServerMetadataUrl'] | Should -Be $script:MetadataUrl
+        $settings[1].args.configurationEntityName | Should -Be 'Organization'
+        $settings[1].args.setting | Should -Be 'S2STenantId'
+        $settings[1].args.value | Should -Be $script:Tenant
+        $settings[1].args.ID | Should -Be $script:OrgId
+        @(Get-FakeCall 'Set-CrmSetting')[0].args.Enabled | Should -BeTrue
+
+        $state.evidence.s2sCertificates | Should -Be @($script:New.Thumbprint)
+        $state.evidence.s2sTenantId | Should -Be $script:Tenant
+        $state.evidence.organizationId | Should -Be $script:OrgId
+        $state.evidence.oauthClaimsEnabled | Should -BeTrue
+        (Get-Step $state 's2s-certificate').before.thumbprints | Should -Be @($script:Old.Thumbprint)
+    }
+
+    It 'keeps the PFX password out of the host output (the script echoes it) and reports how the script uses it' {
+        $state = Invoke-Crm
+        ($script:HostLines -join "`n") | Should -Not -Match ([regex]::Escape($script:New.Password))
+        ($script:HostLines -join "`n") | Should -Match 'with password \*\*\*'
+        $uses = @((Get-Step $state 's2s-certificate').evidence.passwordUse)
+        $uses.Count | Should -BeGreaterThan 0
+        @($uses | ForEach-Object { $_.command }) | Should -Contain 'Write-Host'
+        @(Get-FakeCall 'CertificateReconfiguration.ps1' | ForEach-Object { $_.args.Keys }) | Should -Not -Contain 'password'
+    }
+
+    It 'warns when CertificateReconfiguration.ps1 hands the password to a native program' {
+        $tools = Join-Path $TestDrive 'tools-native'
+        New-Item -ItemType Directory -Path $tools -Force | Out-Null
+        Set-Content -Path (Join-Path $tools 'CertificateReconfiguration.ps1') -Value @(
+            'param([string] $certificateFile, [string] $password, [string] $certificateType, [string] $serviceAccount, [switch] $updateCrm, [string] $storeFindType)',
+            'certutil.exe -f -p $password -importpfx $certificateFile'
+        )
+        $state = Invoke-Crm -Plan -Extra @{ ToolsPath = $tools }
+        @($state.warnings) -join ' ' | Should -Match "native program 'certutil.exe'"
+        @((Get-Step $state 's2s-certificate').evidence.passwordUse)[0].native | Should -BeTrue
+    }
+
+    It 'changes nothing on the second run (idempotent)' {
+        $null = Invoke-Crm
+        (Get-FakeWindows).calls = @()
+        $state = Invoke-Crm
+        $state.changed | Should -BeFalse
+        @(Get-FakeCall 'CertificateReconfiguration.ps1').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmAdvancedSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+    }
+
+    It '-WhatIf gives the plan with before/after and changes nothing' {
+        $before = ConvertTo-Json -InputObject (Get-FakeWindows).crm -Depth 10
+        $state = Invoke-Crm -Plan
+        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('snap-in=unchanged', 'deployment-administrator=unchanged', 's2s-certificate=would-change', 'server-settings=would-change', 'organization-tenant=would-change', 'oauth-claims=would-change', 'restart-services=would-change', 'read-back=unchanged')
+        (Get-Step $state 'organization-tenant').before | Should -BeNullOrEmpty
+        (Get-Step $state 'organization-tenant').after | Should -Be $script:Tenant
+        (Get-Step $state 'server-settings').after.S2SDefaultAuthorizationServerMetadataUrl | Should -Be $script:MetadataUrl
+        @(Get-FakeCall 'CertificateReconfiguration.ps1').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmAdvancedSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+        $after = ConvertTo-Json -InputObject (Get-FakeWindows).crm -Depth 10
+        # Loading the snap-in is the only difference a plan makes.
+        $after.Replace('"snapinLoaded": true', '"snapinLoaded": false') | Should -Be $before
+    }
+
+    It 'names the account when it is not a Deployment Administrator, before touching anything' {
+        (Get-FakeWindows).identity = 'CONTOSO\pipeline-agent'
+        $failure = { Invoke-Crm } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be 'deployment-administrator'
+        $failure.Exception.Message | Should -Match ([regex]::Escape("'CONTOSO\pipeline-agent'"))
+        $failure.Exception.Message | Should -Match 'New-CrmDeploymentAdministrator'
+        @(Get-FakeCall 'Get-CrmCertificate').Count | Should -Be 0
+    }
+
+    It 'names the account when it cannot even list the Deployment Administrators' {
+        (Get-FakeWindows).crm.denyAdministratorList = $true
+        { Invoke-Crm } | Should -Throw -ExpectedMessage "*'CONTOSO\deploy-admin' cannot read the Deployment Administrators (Access is denied. (fake))*"
+    }
+
+    It 'fails clearly when the snap-in is missing' {
+        (Get-FakeWindows).crm.snapinRegistered = $false
+        $failure = { Invoke-Crm } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be 'snap-in'
+        $failure.Exception.Message | Should -Match 'not registered on this server'
+    }
+
+    It 'says PowerShell 7 cannot load the snap-in when Add-PSSnapin does not exist' {
+        Mock -ModuleName D365ExoSync Get-Command { $null } -ParameterFilter { $Name -eq 'Add-PSSnapin' }
+        { Invoke-Crm } | Should -Throw -ExpectedMessage '*loads only in Windows PowerShell 5.1*'
+        @(Get-FakeCall 'Add-PSSnapin').Count | Should -Be 0
+    }
+
+    It 'fails when CertificateReconfiguration.ps1 is not in the tools path' {
+        { Invoke-Crm -Extra @{ ToolsPath = $TestDrive } } | Should -Throw -ExpectedMessage '*CertificateReconfiguration.ps1 was not found*'
+    }
+
+    It 'fails with the script error (masked) when the S2STokenIssuer certificate does not read back as the new one' {
+        (Get-FakeWindows).crm.reconfigurationFails = $true
+        $failure = { Invoke-Crm } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be 's2s-certificate'
+        $failure.Exception.Message | Should -Match 'Private key not found'
+        $failure.Exception.Message | Should -Not -Match ([regex]::Escape($script:New.Password))
+        @(Get-FakeCall 'Set-CrmAdvancedSetting').Count | Should -Be 0
+    }
+
+    It 'fails before CertificateReconfiguration.ps1 when two certificates share the subject ("Private key not found")' {
+        Add-FakeStoreCertificate -Thumbprint $script:Old.Thumbprint -Subject $script:Old.Subject
+        { Invoke-Crm } | Should -Throw -ExpectedMessage '*Private key not found*run install-certificate*'
+        @(Get-FakeCall 'CertificateReconfiguration.ps1').Count | Should -Be 0
+    }
+
+    It 'fails when the script left the key in a CNG provider' {
+        (Get-FakeWindows).store = @()
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Provider 'Microsoft Software Key Storage Provider' -ProviderType 0 -KeyNumber 'None'
+        { Invoke-Crm } | Should -Throw -ExpectedMessage '*after CertificateReconfiguration.ps1*Invalid provider type specified*'
+    }
+
+    It 'fails when the organization does not exist' {
+        { Invoke-Crm -Extra @{ Organization = 'fabrikam' } } | Should -Throw -ExpectedMessage "*organization 'fabrikam' was not found*"
+    }
+
+    It 'leaves OAuth claims alone when disabled and sets only the settings that differ' {
+        (Get-FakeWindows).crm.serverSettings['S2SDefaultAuthorizationServerPrincipalId'] = '00000001-0000-0000-c000-000000000000'
+        $state = Invoke-Crm -Extra @{ EnableOAuthClaims = $false }
+        (Get-Step $state 'oauth-claims').status | Should -Be 'skipped'
+        $entity = @(Get-FakeCall 'Set-CrmAdvancedSetting')[0].args
+        $entity.Keys | Should -Not -Contain 'S2SDefaultAuthorizationServerPrincipalId'
+        $entity['S2SDefaultAuthorizationServerMetadataUrl'] | Should -Be $script:MetadataUrl
+    }
+}

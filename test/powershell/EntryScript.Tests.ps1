@@ -1,0 +1,52 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:Entry = Join-Path $script:RepoRoot 'powershell/Invoke-D365ExoSyncPhase.ps1'
+    $script:Pfx = New-TestPfx
+
+    # The entry script ends with exit: it runs in a child pwsh, as the TypeScript invoker runs it.
+    function Invoke-Entry {
+        param([hashtable] $Request, [hashtable] $Environment = @{})
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $parameterFile = Join-Path $dir 'parameters.json'
+        $resultFile = Join-Path $dir 'result.json'
+        $stateFile = Join-Path $dir 'fake-windows.json'
+        [System.IO.File]::WriteAllText($parameterFile, (ConvertTo-Json -InputObject $Request -Depth 10))
+        $start = [System.Diagnostics.ProcessStartInfo]::new([System.Environment]::ProcessPath)
+        if ([System.IO.Path]::GetFileNameWithoutExtension([System.Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add([System.Reflection.Assembly]::GetEntryAssembly().Location) }
+        foreach ($argument in @('-NoProfile', '-NonInteractive', '-File', $script:Entry, '-ParameterFile', $parameterFile, '-ResultFile', $resultFile)) { $start.ArgumentList.Add($argument) }
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $start.UseShellExecute = $false
+        $start.Environment['FAKE_WINDOWS_STATE_FILE'] = $stateFile
+        foreach ($key in $Environment.Keys) { $start.Environment[$key] = $Environment[$key] }
+        $process = [System.Diagnostics.Process]::Start($start)
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEnd()
+        $process.WaitForExit()
+        $result = $null
+        if (Test-Path $resultFile) { $result = ConvertFrom-Json -InputObject (Get-Content -Raw $resultFile) }
+        $fake = $null
+        if (Test-Path $stateFile) { $fake = ConvertFrom-Json -InputObject (Get-Content -Raw $stateFile) -AsHashtable }
+        return [pscustomobject]@{ ExitCode = $process.ExitCode; Stdout = $stdout.Result; Stderr = $stderr; Result = $result; Fake = $fake }
+    }
+}
+
+# Success, the JSON error (phase, step, server, message), the partial steps and the secret leaving the environment
+# are covered end to end by test/integration/powershell (the real invoker runs this script); these are the
+# entry script's own refusals.
+Describe 'entry script Invoke-D365ExoSyncPhase.ps1' {
+    It 'exits 1 naming the missing secret' {
+        $run = Invoke-Entry -Request @{ phase = 'install-certificate'; mode = 'apply'; parameters = @{ thumbprint = $script:Pfx.Thumbprint }; secretEnv = @{ PfxPassword = 'D365EXOSYNC_SECRET_9' } }
+        $run.ExitCode | Should -Be 1
+        $run.Result.error.step | Should -Be 'read-secrets'
+        $run.Result.error.message | Should -Match 'D365EXOSYNC_SECRET_9 is not set'
+    }
+
+    It 'refuses a parameter the phase function does not have' {
+        $run = Invoke-Entry -Request @{ phase = 'webapi'; mode = 'plan'; parameters = @{ requests = @(@{ url = 'https://crm.contoso.com/api' }); bogus = 1 } }
+        $run.ExitCode | Should -Be 1
+        $run.Result.error.step | Should -Be 'run'
+        $run.Result.error.message | Should -Match 'bogus'
+    }
+}

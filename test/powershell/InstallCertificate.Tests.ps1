@@ -1,0 +1,193 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-D365WithFakes
+    $script:New = New-TestPfx -Subject 'CN=crm.contoso.com, O=Contoso'
+    $script:Old = New-TestPfx -Subject 'CN=crm.contoso.com, O=Contoso' -Days 20
+    $script:Readers = @('CONTOSO\svc-crm-async', 'CONTOSO\svc-crm-web')
+    function Invoke-Install {
+        param([hashtable] $Extra = @{}, [switch] $Plan)
+        $arguments = @{ Thumbprint = $script:New.Thumbprint; PfxPath = $script:New.Path; PfxPassword = (ConvertTo-TestSecure $script:New.Password); KeyReaders = $script:Readers }
+        foreach ($key in $Extra.Keys) { $arguments[$key] = $Extra[$key] }
+        if ($Plan) { $arguments['WhatIf'] = $true }
+        return Install-D365ExoSyncCertificate @arguments
+    }
+    function Get-Step { param($State, [string] $Id) @($State.steps | Where-Object { $_.id -eq $Id })[0] }
+}
+
+Describe 'install-certificate' {
+    BeforeAll {
+        Mock -ModuleName D365ExoSync Write-D365Log { }
+    }
+
+    BeforeEach {
+        Reset-FakeWindows
+        $fake = Get-FakeWindows
+        Add-FakeStoreCertificate -Thumbprint $script:Old.Thumbprint -Subject $script:Old.Subject -Rules @(@{ sid = 'S-1-5-18'; rights = 268435456; type = 'Allow' }, @{ sid = 'S-1-5-21-1004336348-1177238915-682003330-1101'; rights = 2147483648; type = 'Allow' })
+    }
+
+    It 'imports the PFX in-process (probe, then persisted), grants Read, rebinds IIS, removes the older certificate and restarts the services' {
+        (Get-FakeWindows).webBindings[0].certificateHash = $script:Old.Thumbprint
+        $state = Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM'; port = 443 } }
+        $state.ok | Should -BeTrue
+        $state.changed | Should -BeTrue
+        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('certificate=changed', 'key-access=changed', 'iis-binding=changed', 'remove-older=changed', 'restart-services=changed')
+
+        $reads = @(Get-FakeCall 'Read-D365PfxCertificate')
+        $reads.Count | Should -Be 2
+        $reads[0].args.Persist | Should -BeFalse
+        $reads[1].args.Persist | Should -BeTrue
+        @(Get-FakeCall 'Add-D365MachineCertificate').Count | Should -Be 1
+
+        $fake = Get-FakeWindows
+        $entry = @($fake.store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint })[0]
+        @($entry.rules | ForEach-Object { $_.sid }) | Should -Contain 'S-1-5-21-1004336348-1177238915-682003330-1101'
+        @($entry.rules | ForEach-Object { $_.sid }) | Should -Contain 'S-1-5-21-1004336348-1177238915-682003330-1102'
+        @($fake.store | Where-Object { $_.thumbprint -eq $script:Old.Thumbprint }).Count | Should -Be 0
+        $state.evidence.removedThumbprints | Should -Be @($script:Old.Thumbprint)
+        $fake.webBindings[0].certificateHash | Should -Be $script:New.Thumbprint
+        @(Get-FakeCall 'WebBinding.RemoveSslCertificate').Count | Should -Be 1
+        @(Get-FakeCall 'WebBinding.AddSslCertificate')[0].args.storeName | Should -Be 'My'
+
+        $restarted = @(Get-FakeCall 'Restart-Service' | ForEach-Object { $_.args.Name })
+        $restarted | Should -Be @('MSCRMAsyncService', 'MSCRMAsyncService$maintenance')
+        @(Get-FakeCall 'Restart-Service')[0].args.Force | Should -BeTrue
+        @(Get-FakeCall 'Restart-WebAppPool')[0].args.Name | Should -Be @('CRMAppPool')
+        (Get-Step $state 'restart-services').evidence | Where-Object { $_.name -eq 'MSCRMSandboxService' } | ForEach-Object { $_.action } | Should -Be 'not-installed'
+    }
+
+    It 'changes nothing on the second run (idempotent)' {
+        $null = Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM' } }
+        $before = @((Get-FakeWindows).calls).Count
+        $state = Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM' } }
+        $state.changed | Should -BeFalse
+        @($state.steps | Where-Object { $_.status -eq 'changed' }).Count | Should -Be 0
+        (Get-Step $state 'restart-services').status | Should -Be 'skipped'
+        $calls = @((Get-FakeWindows).calls)[$before..(@((Get-FakeWindows).calls).Count - 1)] | ForEach-Object { $_.name }
+        $calls | Should -Not -Contain 'Read-D365PfxCertificate'
+        $calls | Should -Not -Contain 'Grant-D365PrivateKeyRead'
+        $calls | Should -Not -Contain 'Restart-Service'
+        $calls | Should -Not -Contain 'WebBinding.AddSslCertificate'
+    }
+
+    It '-WhatIf gives the plan with before/after and changes nothing' {
+        (Get-FakeWindows).webBindings[0].certificateHash = $script:Old.Thumbprint
+        $snapshot = ConvertTo-Json -InputObject (Get-FakeWindows).store -Depth 10
+        $state = Invoke-Install -Plan -Extra @{ Subject = $script:New.Subject; IisBinding = @{ site = 'Microsoft Dynamics CRM' } }
+        $state.mode | Should -Be 'plan'
+        $state.changed | Should -BeFalse
+        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('certificate=would-change', 'key-access=would-change', 'iis-binding=would-change', 'remove-older=would-change', 'restart-services=would-change')
+        (Get-Step $state 'certificate').before.present | Should -BeFalse
+        (Get-Step $state 'certificate').after.key.keySpec | Should -Be 'Exchange'
+        (Get-Step $state 'iis-binding').before | Should -Be @($script:Old.Thumbprint)
+        (Get-Step $state 'remove-older').before[0].thumbprint | Should -Be $script:Old.Thumbprint
+        ConvertTo-Json -InputObject (Get-FakeWindows).store -Depth 10 | Should -Be $snapshot
+        @(Get-FakeCall 'Read-D365PfxCertificate').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-WebAppPool').Count | Should -Be 0
+        (Get-FakeWindows).webBindings[0].certificateHash | Should -Be $script:Old.Thumbprint
+    }
+
+    It 'fails clearly when the PFX key lands in a CNG provider, quoting the field error, and removes the certificate again' {
+        (Get-FakeWindows).pfxKey = @{ provider = 'Microsoft Software Key Storage Provider'; providerType = 0; keyNumber = 'None' }
+        $failure = { Invoke-Install } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be 'certificate'
+        $failure.Exception.Message | Should -Match 'Invalid provider type specified'
+        $failure.Exception.Message | Should -Match 'ProviderType 0'
+        $failure.Exception.Message | Should -Match ([regex]::Escape([System.Environment]::MachineName))
+        @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 0
+        @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:Old.Thumbprint }).Count | Should -Be 1
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+        $last = Get-D365ExoSyncLastState
+        $last.ok | Should -BeFalse
+        (Get-Step $last 'certificate').status | Should -Be 'failed'
+    }
+
+    It 'fails clearly on a KeySpec 2 (AT_SIGNATURE) key, quoting the exchange KeySpec error' {
+        (Get-FakeWindows).pfxKey = @{ provider = 'Microsoft Enhanced RSA and AES Cryptographic Provider'; providerType = 24; keyNumber = 'Signature' }
+        { Invoke-Install } | Should -Throw -ExpectedMessage '*The private key does not support the exchange KeySpec.*'
+    }
+
+    It 're-imports when the thumbprint is present with a CNG key' {
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Provider 'Microsoft Software Key Storage Provider' -ProviderType 0 -KeyNumber 'None'
+        $state = Invoke-Install
+        $step = Get-Step $state 'certificate'
+        $step.status | Should -Be 'changed'
+        $step.before.problem | Should -Match 'CNG'
+        @(Get-FakeCall 'Remove-D365MachineCertificate' | Where-Object { $_.args.Thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 1
+        $step.after.key.providerType | Should -Be 24
+    }
+
+    It 'repairs a lost ACL when the certificate is already there and counts an existing GENERIC_READ grant as present' {
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Rules @(@{ sid = 'S-1-5-18'; rights = 268435456; type = 'Allow' }, @{ sid = 'S-1-5-21-1004336348-1177238915-682003330-1102'; rights = -2146435072; type = 'Allow' })
+        $state = Invoke-Install
+        (Get-Step $state 'certificate').status | Should -Be 'unchanged'
+        $access = Get-Step $state 'key-access'
+        $access.status | Should -Be 'changed'
+        $access.before['CONTOSO\svc-crm-web'] | Should -Be 'allowed'
+        $access.before['CONTOSO\svc-crm-async'] | Should -Be 'missing'
+        @(Get-FakeCall 'Grant-D365PrivateKeyRead' | ForEach-Object { $_.args.Sid }) | Should -Be @('S-1-5-21-1004336348-1177238915-682003330-1101')
+        @(Get-FakeCall 'Read-D365PfxCertificate').Count | Should -Be 0
+    }
+
+    It 'also grants the account a D365 service runs as, when it is not in keyReaders' {
+        (Get-FakeWindows).services[0].startName = 'NT AUTHORITY\NETWORK SERVICE'
+        $state = Invoke-Install -Extra @{ KeyReaders = @('CONTOSO\svc-crm-web') }
+        (Get-Step $state 'key-access').after.Keys | Should -Contain 'NT AUTHORITY\NETWORK SERVICE'
+        @(Get-FakeCall 'Grant-D365PrivateKeyRead' | ForEach-Object { $_.args.Sid }) | Should -Contain 'S-1-5-20'
+        @(Get-FakeCall 'Get-CimInstance')[0].args.Filter | Should -Be "Name='MSCRMAsyncService'"
+        @(Get-FakeCall 'Get-CimInstance' | ForEach-Object { $_.args.Filter }) | Should -Contain "Name='MSCRMAsyncService`$maintenance'"
+    }
+
+    It 'names the account it cannot resolve' {
+        { Invoke-Install -Extra @{ KeyReaders = @('CONTOSO\nobody') } } | Should -Throw -ExpectedMessage "*'CONTOSO\nobody' cannot be resolved*"
+    }
+
+    It 'refuses a Deny rule on the key instead of adding a useless Allow' {
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Rules @(@{ sid = 'S-1-5-21-1004336348-1177238915-682003330-1101'; rights = 2147483648; type = 'Deny' })
+        { Invoke-Install } | Should -Throw -ExpectedMessage "*Deny rule for 'CONTOSO\svc-crm-async'*"
+    }
+
+    It 'fails when the PFX holds another certificate than the expected thumbprint, before anything is persisted' {
+        { Invoke-Install -Extra @{ Thumbprint = ('AB' * 20) } } | Should -Throw -ExpectedMessage '*the PFX holds certificate*'
+        @(Get-FakeCall 'Read-D365PfxCertificate' | Where-Object { $_.args.Persist }).Count | Should -Be 0
+    }
+
+    It 'fails when an import is due but no password was passed' {
+        { Install-D365ExoSyncCertificate -Thumbprint $script:New.Thumbprint -PfxPath $script:New.Path } | Should -Throw -ExpectedMessage '*password was not passed*'
+    }
+
+    It 'refuses to remove an older certificate that another https binding still uses' {
+        (Get-FakeWindows).webBindings += @{ site = 'Other'; protocol = 'https'; port = 8443; hostHeader = ''; certificateHash = $script:Old.Thumbprint; certificateStoreName = 'My' }
+        { Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM' } } } | Should -Throw -ExpectedMessage '*still bound*'
+        @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:Old.Thumbprint }).Count | Should -Be 1
+    }
+
+    It 'keeps older certificates when removeSameSubject is off, and never restarts with restart=never' {
+        $state = Invoke-Install -Extra @{ RemoveSameSubject = $false; Restart = 'never' }
+        (Get-Step $state 'remove-older').status | Should -Be 'skipped'
+        (Get-Step $state 'restart-services').status | Should -Be 'skipped'
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+        @((Get-FakeWindows).store).Count | Should -Be 2
+    }
+
+    It 'restarts with restart=always although nothing changed, and leaves a stopped service stopped' {
+        $null = Invoke-Install
+        (Get-FakeWindows).calls = @()
+        (Get-FakeWindows).services[1].status = 'Stopped'
+        $state = Invoke-Install -Extra @{ Restart = 'always' }
+        $step = Get-Step $state 'restart-services'
+        $step.status | Should -Be 'changed'
+        @($step.evidence | Where-Object { $_.name -eq 'MSCRMAsyncService$maintenance' })[0].action | Should -Be 'left-stopped'
+        @(Get-FakeCall 'Restart-Service' | ForEach-Object { $_.args.Name }) | Should -Not -Contain 'MSCRMAsyncService$maintenance'
+    }
+
+    It 'fails when a service does not come back after the restart' {
+        (Get-FakeWindows).services[0].failRestart = $true
+        { Invoke-Install } | Should -Throw -ExpectedMessage '*MSCRMAsyncService did not come back*'
+        (Get-D365ExoSyncLastState).ok | Should -BeFalse
+    }
+
+    It 'fails when the site has no https binding' {
+        { Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM'; port = 444 } } } | Should -Throw -ExpectedMessage "*has no https binding on port 444*"
+    }
+}
