@@ -3,8 +3,16 @@ import type { Phase, PhaseId } from './phase.js';
 import { createPreflightPhase } from './preflight.js';
 import { configCheck } from './preflight/config-check.js';
 import { certificateCheck } from './preflight/certificate-check.js';
+import { deadlineCheck } from './preflight/deadline-check.js';
+import { entraCheck } from './preflight/entra-checks.js';
+import { registerEntraPhase } from './register-entra.js';
+import { retirePreviousPhase } from './retire-previous.js';
 
-export const PHASES: Phase[] = [createPreflightPhase([configCheck, certificateCheck])];
+export const PHASES: Phase[] = [
+  createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck]),
+  registerEntraPhase,
+  retirePreviousPhase,
+];
 
 export function findPhase(id: string): Phase | undefined {
   return PHASES.find((phase) => phase.id === (id as PhaseId));

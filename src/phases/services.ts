@@ -1,9 +1,10 @@
-// Builds the clients the phases use, from the config and the environment. Each area's factory is
-// lazy: nothing signs in or connects until a phase asks for its client.
+// Builds the clients the phases use, from the config and the environment. Building is offline:
+// nothing signs in or connects until a phase makes its first call.
 import type { Config } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
-import type { PhaseServices } from '../phases/phase.js';
+import type { PhaseServices } from './phase.js';
+import { createEntraServices } from './entra/services.js';
 
-export function createServices(_config: Config, _host: Host, _env: NodeJS.ProcessEnv): PhaseServices {
-  return {};
+export function createServices(config: Config, host: Host, env: NodeJS.ProcessEnv): PhaseServices {
+  return { entra: createEntraServices(config, host, env) };
 }

@@ -1,6 +1,5 @@
 // Preflight's config part: by the time a phase runs the config has passed its schema, so this
-// records what was checked (deployment, servers, tenant) and warns about Microsoft's deadlines.
-import { supportDeadlineWarning } from '../../deadlines.js';
+// records what was checked (deployment, servers, tenant).
 import type { PreflightCheck } from '../preflight-check.js';
 
 export const configCheck: PreflightCheck = {
@@ -32,7 +31,6 @@ export const configCheck: PreflightCheck = {
             tenant: tenant.id ?? tenant.domain,
             cloud: tenant.cloud,
           },
-          warnings: [supportDeadlineWarning(ctx.now)],
         },
       ],
     };

@@ -98,7 +98,7 @@ test('plan refuses an invalid config and changes nothing', async () => {
   assert.match(stderr, /deployment\.organization/);
 });
 
-test('run --phase preflight writes a run record with the config hash and a deadline warning', async () => {
+test('run --phase preflight writes a run record with the config hash and a deadline warning, and fails on what it cannot reach', async () => {
   const records = join(dir, 'records');
   const { code, stdout } = await runCli([
     'run',
@@ -110,13 +110,18 @@ test('run --phase preflight writes a run record with the config hash and a deadl
     records,
     '--json',
   ]);
-  assert.equal(code, 0, stdout);
+  // No federated token here: the Entra sign-in check fails, and so does the step, with the reason.
+  assert.equal(code, 1);
   const files = readdirSync(records);
   assert.equal(files.length, 1);
   const record = JSON.parse(readFileSync(join(records, files[0]!), 'utf8'));
+  assert.deepEqual(JSON.parse(stdout), record);
   assert.equal(record.schema, 'd365-exo-sync/run-record@1');
   assert.equal(record.phase, 'preflight');
-  assert.equal(record.status, 'succeeded');
-  assert.match(record.configHash, /^sha256:/);
-  assert.match(JSON.stringify(record.steps), /2027-04-01/);
+  assert.equal(record.status, 'failed');
+  assert.match(record.error, /federated token/);
+  assert.match(record.configHash, /^sha256:[0-9a-f]{64}$/);
+  const deadline = record.steps.find((s: { id: string }) => s.id === 'deadline.end-of-support');
+  assert.match(deadline.warnings[0], /until 2027-04-01/);
+  assert.equal(record.steps.find((s: { id: string }) => s.id === 'config.valid').status, 'unchanged');
 });

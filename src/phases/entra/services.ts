@@ -1,0 +1,88 @@
+// The Entra ID service the cloud phases use (register-entra, retire-previous, preflight's Entra
+// checks), and the factory the CLI and the pipeline adapters call. Building it is offline: nothing
+// signs in until a phase makes its first Graph call.
+import type { Config } from '../../config/schema.js';
+import type { Host } from '../../hosts/host.js';
+import type { HttpOptions } from '../../http/request.js';
+import { GraphClient, type GraphApi } from '../../graph/client.js';
+import { createCredential, describeAuth } from '../../graph/credentials.js';
+import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from '../../graph/endpoints.js';
+import { loadExtraCa } from '../../graph/http-client.js';
+import type { PhaseContext } from '../phase.js';
+
+export interface EntraServices {
+  graph: GraphApi;
+  endpoints: CloudEndpoints;
+  /** The app (client) id the toolkit signs in as. */
+  clientId: string;
+  /** "client secret from CRM_SYNC_SECRET", for messages. */
+  authDescription: string;
+  /** Extra reads of the key credentials after a PATCH until Graph shows the change (replication lag). */
+  verifyAttempts: number;
+  /** Wait between those reads. */
+  verifyDelayMs: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+declare module '../phase.js' {
+  interface PhaseServices {
+    /** Entra ID through Microsoft Graph; built by createEntraServices. */
+    entra?: EntraServices;
+  }
+}
+
+export interface EntraServiceOptions {
+  /** Overrides of the HTTP behaviour (tests keep delays tiny here). */
+  http?: Partial<HttpOptions>;
+  /** PEM of extra CAs to trust; default: the file D365_EXO_SYNC_EXTRA_CA names. */
+  ca?: string;
+  verifyAttempts?: number;
+  verifyDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Graph calls answer in seconds; 60 s leaves room for a slow directory without hanging a pipeline. */
+export const ENTRA_HTTP_DEFAULTS: Partial<HttpOptions> = {
+  timeoutMs: 60_000,
+  maxAttempts: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+};
+
+/**
+ * Builds the Entra service from the config's tenant section and the environment. Reads the secret the
+ * config names (tenant.auth.secretEnv / certificateEnv, or the pipeline's OIDC variables) and registers
+ * it with the host's mask at once; a missing variable is reported on first use, not here.
+ */
+export function createEntraServices(
+  config: Config,
+  host: Host,
+  env: NodeJS.ProcessEnv,
+  options: EntraServiceOptions = {},
+): EntraServices {
+  const endpoints = resolveCloudEndpoints(config.tenant);
+  const ca = options.ca ?? loadExtraCa(env);
+  const http: Partial<HttpOptions> = { ...ENTRA_HTTP_DEFAULTS, ...options.http, ...(ca ? { ca } : {}) };
+  const credential = createCredential({ config, endpoints, host, env, http });
+  return {
+    graph: new GraphClient({ graphUrl: endpoints.graph, credential, host, http }),
+    endpoints,
+    clientId: config.tenant.auth.clientId,
+    authDescription: `${describeAuth(config.tenant.auth)}, tenant ${tenantSegment(config.tenant)}`,
+    verifyAttempts: options.verifyAttempts ?? 4,
+    verifyDelayMs: options.verifyDelayMs ?? 3_000,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  };
+}
+
+/** The Entra service of a run, or a clear error naming the phase that needs it. */
+export function requireEntra(ctx: PhaseContext, phaseId: string): EntraServices {
+  const entra = ctx.services.entra;
+  if (!entra) {
+    throw new Error(
+      `${phaseId} needs the Entra ID service (Microsoft Graph), but this run was started without it: ` +
+        'the runner must build it with createEntraServices(config, host, env) from the tenant section of the config',
+    );
+  }
+  return entra;
+}
