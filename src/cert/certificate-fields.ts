@@ -1,17 +1,10 @@
 // Certificate fields node:crypto's X509Certificate does not expose: the signature algorithm, and the
 // exact SAN dNSName and extended key usage lists (with "extension absent" kept apart from "empty").
+// Read from the DER with node-forge's ASN.1 parser (forge's certificate parser knows RSA only).
 import type { X509Certificate } from 'node:crypto';
-import {
-  type Asn1Node,
-  expectOctets,
-  expectOid,
-  expectSequence,
-  isContext,
-  isUniversal,
-  parseAsn1,
-  Tag,
-} from './asn1.js';
-import { digestNames, Oid, signatureAlgorithmNames } from './oids.js';
+import forge from 'node-forge';
+import { type Asn1, childrenOf, octetsOf, oidOf, parseDer, toBuffer } from './forge-asn1.js';
+import { digestNames, Oid, signatureAlgorithms } from './oids.js';
 
 export interface CertificateFields {
   /** OpenSSL's name for the signature algorithm, or its OID when unknown. */
@@ -24,28 +17,13 @@ export interface CertificateFields {
   extendedKeyUsage: string[] | null;
 }
 
-const signatureDigests: Readonly<Record<string, string>> = {
-  [Oid.md2WithRsa]: 'md2',
-  [Oid.md5WithRsa]: 'md5',
-  [Oid.sha1WithRsa]: 'sha1',
-  [Oid.sha224WithRsa]: 'sha224',
-  [Oid.sha256WithRsa]: 'sha256',
-  [Oid.sha384WithRsa]: 'sha384',
-  [Oid.sha512WithRsa]: 'sha512',
-  [Oid.ecdsaWithSha1]: 'sha1',
-  [Oid.ecdsaWithSha224]: 'sha224',
-  [Oid.ecdsaWithSha256]: 'sha256',
-  [Oid.ecdsaWithSha384]: 'sha384',
-  [Oid.ecdsaWithSha512]: 'sha512',
-  [Oid.dsaWithSha1]: 'sha1',
-  [Oid.dsaWithSha256]: 'sha256',
-};
+const { Class } = forge.asn1;
 
 export function readCertificateFields(cert: X509Certificate): CertificateFields {
   try {
     return parseCertificateFields(cert);
   } catch {
-    // OpenSSL accepted the certificate, so this is a gap in our parser: fall back to what Node exposes.
+    // OpenSSL accepted the certificate, so this is a gap in our reading: fall back to what Node exposes.
     return {
       signatureAlgorithm: 'unknown',
       signatureDigest: null,
@@ -59,11 +37,10 @@ export function readCertificateFields(cert: X509Certificate): CertificateFields 
 }
 
 function parseCertificateFields(cert: X509Certificate): CertificateFields {
-  const [tbs, signatureAlgorithmNode] = expectSequence(parseAsn1(cert.raw), 'Certificate');
-  const [oidNode, params] = expectSequence(signatureAlgorithmNode, 'signatureAlgorithm');
-  const oid = expectOid(oidNode, 'signatureAlgorithm');
-  let signatureAlgorithm = signatureAlgorithmNames[oid] ?? oid;
-  let signatureDigest = signatureDigests[oid] ?? null;
+  const [tbs, signatureAlgorithmNode] = childrenOf(parseDer(cert.raw), 'Certificate');
+  const [oidNode, params] = childrenOf(signatureAlgorithmNode, 'signatureAlgorithm');
+  const oid = oidOf(oidNode, 'signatureAlgorithm');
+  let [signatureAlgorithm, signatureDigest] = signatureAlgorithms[oid] ?? [oid, null];
   if (oid === Oid.rsassaPss) {
     signatureDigest = pssDigest(params);
     signatureAlgorithm = `rsassaPss (${signatureDigest ?? 'unknown digest'})`;
@@ -74,51 +51,48 @@ function parseCertificateFields(cert: X509Certificate): CertificateFields {
   return {
     signatureAlgorithm,
     signatureDigest,
-    dnsNames: san ? readDnsNames(san) : [],
-    extendedKeyUsage: eku ? expectSequence(eku, 'extKeyUsage').map((node) => expectOid(node, 'extKeyUsage')) : null,
+    // GeneralName dNSName is [2] IMPLICIT IA5String.
+    dnsNames: san
+      ? childrenOf(san, 'subjectAltName')
+          .filter((name) => name.tagClass === Class.CONTEXT_SPECIFIC && name.type === 2 && !name.constructed)
+          .map((name) => name.value as string)
+      : [],
+    extendedKeyUsage: eku ? childrenOf(eku, 'extKeyUsage').map((node) => oidOf(node, 'extKeyUsage')) : null,
   };
 }
 
 /** The DER-encoded issuer and subject Names, for exact comparison. */
 export function readNames(cert: X509Certificate): { issuer: Buffer; subject: Buffer } {
-  const [tbs] = expectSequence(parseAsn1(cert.raw), 'Certificate');
-  const fields = expectSequence(tbs, 'TBSCertificate');
+  const [tbs] = childrenOf(parseDer(cert.raw), 'Certificate');
+  const fields = childrenOf(tbs, 'TBSCertificate');
   // version is [0] EXPLICIT and absent in v1 certificates.
-  const offset = isContext(fields[0], 0) ? 1 : 0;
+  const offset = fields[0]?.tagClass === Class.CONTEXT_SPECIFIC ? 1 : 0;
   const issuer = fields[offset + 2];
   const subject = fields[offset + 4];
   if (issuer === undefined || subject === undefined) throw new Error('TBSCertificate without issuer or subject');
-  return { issuer: issuer.encoded, subject: subject.encoded };
+  return { issuer: toBuffer(issuer), subject: toBuffer(subject) };
 }
 
 /** RSASSA-PSS-params: hashAlgorithm [0] defaults to SHA-1. */
-function pssDigest(params: Asn1Node | undefined): string | null {
-  if (!isUniversal(params, Tag.sequence)) return 'sha1';
-  const hashNode = params.children.find((child) => isContext(child, 0));
+function pssDigest(params: Asn1 | undefined): string | null {
+  const hashNode = Array.isArray(params?.value)
+    ? params.value.find((child) => child.tagClass === Class.CONTEXT_SPECIFIC && child.type === 0)
+    : undefined;
   if (hashNode === undefined) return 'sha1';
-  const [algorithm] = hashNode.children;
-  const [hashOid] = expectSequence(algorithm, 'PSS hashAlgorithm');
-  return digestNames[expectOid(hashOid, 'PSS hashAlgorithm')] ?? null;
+  const [algorithm] = childrenOf(hashNode, 'PSS hashAlgorithm');
+  return digestNames[oidOf(childrenOf(algorithm, 'PSS hashAlgorithm')[0], 'PSS hashAlgorithm')] ?? null;
 }
 
 /** Extension OID -> parsed extnValue. */
-function readExtensions(tbs: Asn1Node | undefined): Map<string, Asn1Node> {
-  const found = new Map<string, Asn1Node>();
-  const wrapper = expectSequence(tbs, 'TBSCertificate').find((child) => isContext(child, 3));
+function readExtensions(tbs: Asn1 | undefined): Map<string, Asn1> {
+  const found = new Map<string, Asn1>();
+  const wrapper = childrenOf(tbs, 'TBSCertificate').find(
+    (child) => child.tagClass === Class.CONTEXT_SPECIFIC && child.type === 3,
+  );
   if (wrapper === undefined) return found;
-  const [list] = wrapper.children;
-  for (const extension of expectSequence(list, 'extensions')) {
-    const fields = expectSequence(extension, 'extension');
-    const oid = expectOid(fields[0], 'extension id');
-    const valueNode = fields[fields.length - 1];
-    found.set(oid, parseAsn1(expectOctets(valueNode, 'extension value')));
+  for (const extension of childrenOf(childrenOf(wrapper, 'extensions')[0], 'extensions')) {
+    const fields = childrenOf(extension, 'extension');
+    found.set(oidOf(fields[0], 'extension id'), parseDer(octetsOf(fields[fields.length - 1], 'extension value')));
   }
   return found;
-}
-
-function readDnsNames(san: Asn1Node): string[] {
-  // GeneralName dNSName is [2] IMPLICIT IA5String.
-  return expectSequence(san, 'subjectAltName')
-    .filter((name) => isContext(name, 2) && !name.constructed)
-    .map((name) => name.content.toString('latin1'));
 }

@@ -1,5 +1,6 @@
 // Recognises the things people hand over instead of a PFX, so the message can name them.
-import { expectOid, expectSequence, isUniversal, parseAsn1, Tag } from './asn1.js';
+import forge from 'node-forge';
+import { childrenOf, oidOf, parseDer } from './forge-asn1.js';
 import { Oid } from './oids.js';
 
 const pemArmour = /-----BEGIN ([A-Z0-9 ]+)-----/;
@@ -49,13 +50,14 @@ function isMostlyText(bytes: Buffer): boolean {
 
 /** DER files that are not a PFX: a single certificate (.cer) or a PKCS#7 bundle (.p7b). */
 function describeOtherDer(bytes: Buffer): string | null {
+  const { SEQUENCE, OID } = forge.asn1.Type;
   try {
-    const children = expectSequence(parseAsn1(bytes), 'file');
+    const children = childrenOf(parseDer(bytes), 'file');
     const [first, second] = children;
-    if (children.length === 3 && isUniversal(first, Tag.sequence) && isUniversal(second, Tag.sequence)) {
+    if (children.length === 3 && first?.type === SEQUENCE && second?.type === SEQUENCE) {
       return 'it is a single certificate (.cer/.crt) without its private key';
     }
-    if (isUniversal(first, Tag.oid) && expectOid(first, 'content type') === Oid.signedData) {
+    if (first?.type === OID && oidOf(first, 'content type') === Oid.signedData) {
       return 'it is a PKCS#7 certificate bundle (.p7b) without a private key';
     }
   } catch {

@@ -113,7 +113,7 @@ export function loadPfx(data: Buffer, password: string): PfxLoadResult {
           certificates.filter((cert) => cert !== leaf),
         ),
         privateKey,
-        friendlyName: entry.attributes.friendlyName ?? leafEntry?.attributes.friendlyName ?? null,
+        friendlyName: entry.friendlyName ?? leafEntry?.friendlyName ?? null,
       },
       certificates,
       problems: [],
@@ -174,10 +174,10 @@ function pickLeaf(
   key: PfxKeyEntry,
   entries: readonly PfxCertificateEntry[],
 ): X509Certificate {
-  const keyId = key.attributes.localKeyId;
+  const keyId = key.localKeyId;
   if (keyId !== null) {
     const named = matching.find((cert) =>
-      entries.some((entry) => entry.der.equals(cert.raw) && entry.attributes.localKeyId?.equals(keyId)),
+      entries.some((entry) => entry.der.equals(cert.raw) && entry.localKeyId?.equals(keyId)),
     );
     if (named) return named;
   }

@@ -1,57 +1,42 @@
-// Unpacks a PKCS#12 (PFX) file into certificates and private keys, telling a wrong password apart
-// from a damaged or foreign file.
+// Unpacks a PKCS#12 (PFX) file with node-forge into certificates (DER) and private keys (PKCS#8 DER),
+// telling a wrong password apart from a damaged or foreign file.
 //
-// Why not node-forge's pkcs12FromAsn1: it passes one password string both to the PKCS#12 KDF (as
-// UTF-16) and to PBKDF2 (as the low byte of each character), so a non-ASCII password cannot open an
-// OpenSSL 3 (PBES2/AES) file; it also stops at the first failure, which hides whether the password was
-// right. The structure walk below follows RFC 7292; crypto is node:crypto (RC2 via node-forge).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Passwords: forge hands one string to the PKCS#12 KDF (MAC, 3DES/RC2 bags) as UTF-16, which is right,
+// and to PBKDF2 (PBES2/AES bags, OpenSSL 3's default) one byte per character, which is wrong beyond
+// ASCII: OpenSSL and Windows feed PBKDF2 the UTF-8 bytes. So when the MAC has verified with the UTF-16
+// form but something does not decrypt, a non-ASCII password is tried again part by part (each part of
+// the AuthenticatedSafe as a PFX of its own, without the MAC), also as forge.util.encodeUtf8(password):
+// a binary string of the UTF-8 bytes, which forge's PBKDF2 uses as is. Part by part, because a file may
+// mix PBES2 certificates with a 3DES key (openssl -keypbe PBE-SHA1-3DES).
+import forge from 'node-forge';
 import {
-  type Asn1Node,
-  Asn1Error,
-  decodeBmp,
-  expectOctets,
-  expectOid,
-  expectSequence,
-  expectSet,
-  expectSmallInteger,
+  type Asn1,
+  Asn1ShapeError,
+  childrenOf,
+  der,
   explicitChild,
-  implicitOctets,
-  isContext,
-  isUniversal,
-  parseAsn1,
-  Tag,
-} from './asn1.js';
-import { digestNames, Oid } from './oids.js';
-import { DecryptionFailedError, describePbe, pbeDecrypt, UnsupportedAlgorithmError } from './pbe.js';
-import {
-  type DigestName,
-  type PfxPassword,
-  digestOutputSize,
-  KdfPurpose,
-  macPasswordCandidates,
-  maxIterations,
-  pkcs12Kdf,
-} from './pkcs12-kdf.js';
+  integerOf,
+  octetsOf,
+  oidOf,
+  parseDer,
+  toBuffer,
+} from './forge-asn1.js';
+import { Oid } from './oids.js';
 
-export interface BagAttributes {
+export interface PfxBagAttributes {
   localKeyId: Buffer | null;
   friendlyName: string | null;
-  /** Microsoft CSP/KSP name (1.3.6.1.4.1.311.17.1), e.g. from a Windows export. */
-  cspName: string | null;
 }
 
-export interface PfxCertificateEntry {
+export interface PfxCertificateEntry extends PfxBagAttributes {
   der: Buffer;
-  attributes: BagAttributes;
 }
 
-export interface PfxKeyEntry {
+export interface PfxKeyEntry extends PfxBagAttributes {
   /** The PKCS#8 PrivateKeyInfo, decrypted: keep it in memory only. */
   pkcs8: Buffer;
   /** Algorithm OID from the PrivateKeyInfo (rsaEncryption, id-ecPublicKey, ...). */
   algorithmOid: string;
-  attributes: BagAttributes;
 }
 
 export interface PfxContents {
@@ -59,233 +44,237 @@ export interface PfxContents {
   keys: PfxKeyEntry[];
 }
 
-export type PfxReadFailure = 'unreadable' | 'bad-password';
-
 export class PfxReadError extends Error {
-  readonly failure: PfxReadFailure;
-  constructor(failure: PfxReadFailure, message: string) {
+  readonly failure: 'unreadable' | 'bad-password';
+  constructor(failure: 'unreadable' | 'bad-password', message: string) {
     super(message);
     this.name = 'PfxReadError';
     this.failure = failure;
   }
 }
 
-type MacState = 'verified' | 'failed' | 'absent';
+/** Refuse absurd iteration counts before spending minutes on them (OpenSSL writes 2048, Windows 2000). */
+export const maxIterations = 1_000_000;
 
-/** What happened to each encrypted part: decides between wrong password and damage. */
-interface DecryptionLog {
-  succeeded: number;
-  failed: string[];
-}
-
-const maxNesting = 4;
+const macFailure = 'PKCS#12 MAC could not be verified. Invalid password?';
 
 export function readPkcs12(data: Buffer, password: string): PfxContents {
   try {
-    return readPfx(data, password);
+    const pfx = parseDer(data);
+    checkStructure(pfx);
+    let failure: unknown;
+    for (const form of passwordForms(password)) {
+      try {
+        return contentsOf(open(pfx, form));
+      } catch (error) {
+        failure = error;
+        if (!isMacFailure(error)) break;
+      }
+    }
+    throw judge(pfx, password, failure);
   } catch (error) {
-    if (error instanceof PfxReadError) throw error;
-    if (error instanceof Asn1Error) throw new PfxReadError('unreadable', `its structure is broken (${error.message})`);
-    if (error instanceof UnsupportedAlgorithmError) throw new PfxReadError('unreadable', `it ${error.message}`);
+    if (error instanceof Asn1ShapeError)
+      throw new PfxReadError('unreadable', `its structure is broken (${error.message})`);
     throw error;
   }
 }
 
-function readPfx(data: Buffer, password: string): PfxContents {
-  const [versionNode, authSafe, macData, ...extra] = expectSequence(parseAsn1(data), 'PFX');
-  if (extra.length > 0) throw new Asn1Error('PFX: unexpected trailing fields');
-  const version = expectSmallInteger(versionNode, 'PFX version');
-  if (version !== 3) throw new PfxReadError('unreadable', `it has PKCS#12 version ${version} (only version 3 exists)`);
+/**
+ * An empty password is ambiguous in PKCS#12: tools write its UTF-16 form either as the two terminator
+ * bytes ('') or as nothing at all (undefined for forge); OpenSSL and Windows try both when reading.
+ */
+function passwordForms(password: string): (string | undefined)[] {
+  return password === '' ? ['', undefined] : [password];
+}
 
-  const [contentTypeNode, contentNode] = expectSequence(authSafe, 'PFX authSafe');
-  const contentType = expectOid(contentTypeNode, 'PFX authSafe content type');
+type SafeContents = forge.pkcs12.Pkcs12Pfx['safeContents'];
+
+function open(pfx: Asn1, password: string | undefined): SafeContents {
+  try {
+    return forge.pkcs12.pkcs12FromAsn1(pfx, true, password).safeContents;
+  } catch (error) {
+    const utf8 = password === undefined ? password : forge.util.encodeUtf8(password);
+    // Only a non-ASCII password has another form, and only a verified (or absent) MAC makes it worth trying.
+    if (utf8 === password || isMacFailure(error) || isUnsupported(error)) throw error;
+    const [version] = childrenOf(pfx, 'PFX');
+    return contentInfos(pfx).flatMap((contentInfo) => {
+      for (const form of [password, utf8]) {
+        try {
+          return forge.pkcs12.pkcs12FromAsn1(singlePart(version!, contentInfo), true, form).safeContents;
+        } catch {
+          // the other form
+        }
+      }
+      throw error;
+    });
+  }
+}
+
+/** One ContentInfo of the AuthenticatedSafe as a PFX of its own, without MAC. */
+function singlePart(version: Asn1, contentInfo: Asn1): Asn1 {
+  const content = der.octetString(toBuffer(der.sequence(contentInfo)));
+  return der.sequence(version, der.sequence(der.oid(Oid.data), der.context(0, content)));
+}
+
+function isMacFailure(error: unknown): boolean {
+  return error instanceof Error && error.message === macFailure;
+}
+
+/** forge's errors for algorithms, bag and content types it does not implement. */
+function isUnsupported(error: unknown): boolean {
+  return error instanceof Error && /unsupported/i.test(error.message);
+}
+
+function contentsOf(safeContents: SafeContents): PfxContents {
+  const contents: PfxContents = { certificates: [], keys: [] };
+  for (const bag of safeContents.flatMap((safe) => safe.safeBags)) {
+    const attributes = {
+      localKeyId: firstAttribute(bag, 'localKeyId', (id) => Buffer.from(id, 'binary')),
+      friendlyName: firstAttribute(bag, 'friendlyName', (name) => name),
+    };
+    if (bag.type === Oid.certBag) {
+      // forge parses RSA certificates (keeping the TBSCertificate as read) and leaves others as ASN.1.
+      const der = toBuffer(bag.cert ? forge.pki.certificateToAsn1(bag.cert) : bag.asn1);
+      contents.certificates.push({ der, ...attributes });
+    } else if (bag.key) {
+      const pkcs8 = toBuffer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)));
+      contents.keys.push({ pkcs8, algorithmOid: Oid.rsaEncryption, ...attributes });
+    } else {
+      // A key forge cannot parse (EC, or a damaged RSA key): its PrivateKeyInfo as decrypted.
+      contents.keys.push({ pkcs8: toBuffer(bag.asn1), algorithmOid: keyAlgorithm(bag.asn1), ...attributes });
+    }
+  }
+  return contents;
+}
+
+function firstAttribute<T>(bag: forge.pkcs12.Bag, name: string, convert: (value: string) => T): T | null {
+  const values = (bag.attributes as Record<string, unknown[] | undefined>)[name];
+  return typeof values?.[0] === 'string' ? convert(values[0]) : null;
+}
+
+function keyAlgorithm(privateKeyInfo: Asn1): string {
+  try {
+    return oidOf(childrenOf(childrenOf(privateKeyInfo, 'PrivateKeyInfo')[1], 'algorithm')[0], 'algorithm');
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---- checks before forge decrypts anything
+
+/** Version, integrity and privacy modes, and every iteration count readable before decryption. */
+function checkStructure(pfx: Asn1): void {
+  const [versionNode, authSafe, macData] = childrenOf(pfx, 'PFX');
+  const version = integerOf(versionNode, 'PFX version');
+  if (version !== 3) throw new PfxReadError('unreadable', `it has PKCS#12 version ${version} (only version 3 exists)`);
+  const contentType = oidOf(childrenOf(authSafe, 'PFX authSafe')[0], 'PFX authSafe content type');
   if (contentType === Oid.signedData) {
     throw new PfxReadError('unreadable', 'it uses public-key integrity mode (signed), which needs no password');
   }
   if (contentType !== Oid.data) throw new PfxReadError('unreadable', `its content type ${contentType} is not data`);
-  const authSafeBytes = expectOctets(explicitChild(contentNode, 0, 'PFX authSafe content'), 'PFX authSafe content');
-
-  const candidates = macPasswordCandidates(password);
-  let passwordToUse = candidates[0] as PfxPassword;
-  let mac: MacState = 'absent';
   if (macData !== undefined) {
-    const matching = candidates.find((candidate) => macMatches(macData, authSafeBytes, candidate));
-    mac = matching ? 'verified' : 'failed';
-    if (matching) passwordToUse = matching;
-  }
-
-  const log: DecryptionLog = { succeeded: 0, failed: [] };
-  const contents: PfxContents = { certificates: [], keys: [] };
-  for (const contentInfo of expectSequence(parseAsn1(authSafeBytes), 'AuthenticatedSafe')) {
-    const safeContents = openContentInfo(contentInfo, passwordToUse, log);
-    if (safeContents !== null) readSafeContents(safeContents, passwordToUse, log, contents, 0);
-  }
-  judge(mac, log);
-  return contents;
-}
-
-/**
- * A failed MAC means a wrong password or an altered file. If some encrypted part still decrypts
- * into valid ASN.1 with this password, the password is right and the file is damaged.
- */
-function judge(mac: MacState, log: DecryptionLog): void {
-  const confirmed = log.succeeded > 0;
-  if (mac === 'failed') {
-    if (confirmed) {
+    const [digestInfo, , iterations] = childrenOf(macData, 'PFX macData');
+    const [algorithm] = childrenOf(childrenOf(digestInfo, 'PFX MAC')[0], 'PFX MAC algorithm');
+    if (oidOf(algorithm, 'PFX MAC algorithm') === Oid.pbmac1) {
       throw new PfxReadError(
         'unreadable',
-        'its integrity check (MAC) fails although the password decrypts its contents: the file was damaged or altered after export',
+        'it is protected with a PBMAC1 integrity check (OpenSSL 3.4+ -pbmac1_pbkdf2), which this tool cannot verify',
       );
     }
-    throw new PfxReadError('bad-password', 'the integrity check (MAC) fails with this password');
+    if (iterations !== undefined) checkIterations(integerOf(iterations, 'PFX MAC iterations'), 'MAC iterations');
   }
-  if (log.failed.length === 0) return;
-  if (mac === 'absent' && !confirmed) {
-    throw new PfxReadError('bad-password', `it has no integrity MAC and ${log.failed.join(', ')} does not decrypt`);
+  for (const contentInfo of contentInfos(pfx)) {
+    const [typeNode, content] = childrenOf(contentInfo, 'ContentInfo');
+    const type = oidOf(typeNode, 'ContentInfo type');
+    if (type === Oid.envelopedData) {
+      throw new PfxReadError('unreadable', 'it uses public-key privacy mode (enveloped data), not a password');
+    }
+    if (type === Oid.encryptedData) {
+      const [, encryptedContentInfo] = childrenOf(explicitChild(content, 0, 'EncryptedData'), 'EncryptedData');
+      checkAlgorithm(childrenOf(encryptedContentInfo, 'EncryptedContentInfo')[1]);
+    } else if (type === Oid.data) {
+      const safeContents = parseDer(octetsOf(explicitChild(content, 0, 'ContentInfo data'), 'ContentInfo data'));
+      for (const safeBag of childrenOf(safeContents, 'SafeContents')) {
+        const [bagId, bagValue] = childrenOf(safeBag, 'SafeBag');
+        if (oidOf(bagId, 'SafeBag type') !== Oid.pkcs8ShroudedKeyBag) continue;
+        checkAlgorithm(childrenOf(explicitChild(bagValue, 0, 'SafeBag value'), 'EncryptedPrivateKeyInfo')[0]);
+      }
+    }
   }
-  throw new PfxReadError('unreadable', `${log.failed.join(', ')} does not decrypt although the password is right`);
 }
 
-function macMatches(macData: Asn1Node, authSafeBytes: Buffer, password: PfxPassword): boolean {
-  const [digestInfo, saltNode, iterationsNode] = expectSequence(macData, 'PFX macData');
-  const [algorithm, digestNode] = expectSequence(digestInfo, 'PFX MAC digest');
-  const [oidNode] = expectSequence(algorithm, 'PFX MAC algorithm');
-  const oid = expectOid(oidNode, 'PFX MAC algorithm');
-  if (oid === Oid.pbmac1) {
-    throw new UnsupportedAlgorithmError(
-      'is protected with a PBMAC1 integrity check (OpenSSL 3.4+ -pbmac1_pbkdf2), which this tool cannot verify',
+function contentInfos(pfx: Asn1): Asn1[] {
+  const [, authSafe] = childrenOf(pfx, 'PFX');
+  const octets = octetsOf(explicitChild(childrenOf(authSafe, 'PFX authSafe')[1], 0, 'authSafe'), 'authSafe');
+  return childrenOf(parseDer(octets), 'AuthenticatedSafe');
+}
+
+/** The iteration count of a PKCS#12 PBE (SEQUENCE {salt, iterations}) or PBES2/PBKDF2 algorithm. */
+function checkAlgorithm(algorithm: Asn1 | undefined): void {
+  const [oidNode, params] = childrenOf(algorithm, 'encryption algorithm');
+  const oid = oidOf(oidNode, 'encryption algorithm');
+  const pbkdf2 = oid === Oid.pbes2;
+  if (!pbkdf2 && !oid.startsWith(Oid.pkcs12PbePrefix)) return; // forge names what it does not support
+  const saltAndCount = pbkdf2 ? childrenOf(childrenOf(params, 'PBES2')[0], 'PBES2 key derivation')[1] : params;
+  checkIterations(integerOf(childrenOf(saltAndCount, 'PBE parameters')[1], 'iterations'), 'iterations');
+}
+
+function checkIterations(count: number, what: string): void {
+  if (count < 1 || count > maxIterations) {
+    throw new PfxReadError('unreadable', `it uses ${count} ${what} (this tool accepts 1..${maxIterations})`);
+  }
+}
+
+// ---- wrong password or damaged file?
+
+/**
+ * A failed MAC means a wrong password or an altered file: if some encrypted part still decrypts with
+ * this password, the password is right and the file is damaged. Without a MAC, only decryption tells.
+ */
+function judge(pfx: Asn1, password: string, error: unknown): PfxReadError {
+  const message = error instanceof Error ? error.message : String(error);
+  const unsupported = isUnsupported(error) ? `it uses something this tool cannot read (${describe(error)})` : null;
+  const hasMac = childrenOf(pfx, 'PFX').length > 2;
+  if (hasMac && !isMacFailure(error)) {
+    return new PfxReadError(
+      'unreadable',
+      unsupported ?? `it does not decrypt although the password is right (${message})`,
     );
   }
-  const digest = digestNames[oid] as DigestName | undefined;
-  if (digest === undefined)
-    throw new UnsupportedAlgorithmError(`is protected with MAC digest ${oid}, which this tool cannot verify`);
-  const expected = expectOctets(digestNode, 'PFX MAC value');
-  const salt = expectOctets(saltNode, 'PFX MAC salt');
-  const iterations = iterationsNode === undefined ? 1 : expectSmallInteger(iterationsNode, 'PFX MAC iterations');
-  if (iterations < 1 || iterations > maxIterations) {
-    throw new UnsupportedAlgorithmError(`uses ${iterations} MAC iterations (this tool accepts 1..${maxIterations})`);
+  const confirmed = contentInfos(pfx).some((contentInfo) => passwordOpens(contentInfo, pfx, password));
+  if (isMacFailure(error)) {
+    return confirmed
+      ? new PfxReadError(
+          'unreadable',
+          'its integrity check (MAC) fails although the password decrypts its contents: the file was damaged or altered after export',
+        )
+      : new PfxReadError('bad-password', 'the integrity check (MAC) fails with this password');
   }
-  const key = pkcs12Kdf(digest, password.bmp, salt, KdfPurpose.macKey, iterations, digestOutputSize(digest));
-  const actual = createHmac(digest, key).update(authSafeBytes).digest();
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  if (!confirmed && unsupported === null) {
+    return new PfxReadError('bad-password', 'it has no integrity MAC and its contents do not decrypt');
+  }
+  return new PfxReadError(
+    'unreadable',
+    unsupported ?? `part of it does not decrypt although the password is right (${message})`,
+  );
 }
 
-/** Returns the SafeContents of one ContentInfo, or null when its encrypted part does not decrypt. */
-function openContentInfo(contentInfo: Asn1Node, password: PfxPassword, log: DecryptionLog): Asn1Node | null {
-  const [typeNode, contentNode] = expectSequence(contentInfo, 'ContentInfo');
-  const type = expectOid(typeNode, 'ContentInfo type');
-  if (type === Oid.data) {
-    return parseAsn1(expectOctets(explicitChild(contentNode, 0, 'ContentInfo data'), 'ContentInfo data'));
-  }
-  if (type === Oid.encryptedData) {
-    const [versionNode, encryptedContentInfo] = expectSequence(
-      explicitChild(contentNode, 0, 'EncryptedData'),
-      'EncryptedData',
-    );
-    expectSmallInteger(versionNode, 'EncryptedData version');
-    const [, algorithm, encryptedNode] = expectSequence(encryptedContentInfo, 'EncryptedContentInfo');
-    if (algorithm === undefined || !isContext(encryptedNode, 0)) {
-      throw new Asn1Error('EncryptedContentInfo: missing algorithm or content');
+/** Whether `password` decrypts this one part (as a PFX of its own) and it was encrypted at all. */
+function passwordOpens(contentInfo: Asn1, pfx: Asn1, password: string): boolean {
+  const [version] = childrenOf(pfx, 'PFX');
+  return passwordForms(password).some((form) => {
+    try {
+      return open(singlePart(version!, contentInfo), form).some(
+        (safe) => safe.encrypted || safe.safeBags.some((bag) => bag.type === Oid.pkcs8ShroudedKeyBag),
+      );
+    } catch {
+      return false;
     }
-    const label = `the certificate part (${describePbe(algorithm)})`;
-    return tryDecrypt(algorithm, implicitOctets(encryptedNode, 'encrypted content'), password, label, log);
-  }
-  if (type === Oid.envelopedData) {
-    throw new PfxReadError('unreadable', 'it uses public-key privacy mode (enveloped data), not a password');
-  }
-  throw new Asn1Error(`ContentInfo of unknown type ${type}`);
+  });
 }
 
-function tryDecrypt(
-  algorithm: Asn1Node,
-  encrypted: Buffer,
-  password: PfxPassword,
-  label: string,
-  log: DecryptionLog,
-): Asn1Node | null {
-  try {
-    const node = parseAsn1(pbeDecrypt(algorithm, encrypted, password));
-    log.succeeded++;
-    return node;
-  } catch (error) {
-    if (error instanceof DecryptionFailedError || error instanceof Asn1Error) {
-      log.failed.push(label);
-      return null;
-    }
-    throw error;
-  }
-}
-
-function readSafeContents(
-  safeContents: Asn1Node,
-  password: PfxPassword,
-  log: DecryptionLog,
-  contents: PfxContents,
-  depth: number,
-): void {
-  if (depth > maxNesting) throw new Asn1Error('SafeContents nested too deep');
-  for (const safeBag of expectSequence(safeContents, 'SafeContents')) {
-    const [bagIdNode, bagValueNode, attributesNode] = expectSequence(safeBag, 'SafeBag');
-    const bagId = expectOid(bagIdNode, 'SafeBag type');
-    const bagValue = explicitChild(bagValueNode, 0, 'SafeBag value');
-    const attributes = readAttributes(attributesNode);
-    switch (bagId) {
-      case Oid.keyBag:
-        contents.keys.push(keyEntry(bagValue, attributes));
-        break;
-      case Oid.pkcs8ShroudedKeyBag: {
-        const [algorithm, encryptedNode] = expectSequence(bagValue, 'EncryptedPrivateKeyInfo');
-        if (algorithm === undefined) throw new Asn1Error('EncryptedPrivateKeyInfo: missing algorithm');
-        const label = `the private key (${describePbe(algorithm)})`;
-        const encrypted = expectOctets(encryptedNode, 'EncryptedPrivateKeyInfo data');
-        const privateKeyInfo = tryDecrypt(algorithm, encrypted, password, label, log);
-        if (privateKeyInfo !== null) contents.keys.push(keyEntry(privateKeyInfo, attributes));
-        break;
-      }
-      case Oid.certBag: {
-        const [certTypeNode, certValueNode] = expectSequence(bagValue, 'CertBag');
-        // SDSI certificates exist in the standard only; skip anything that is not X.509.
-        if (expectOid(certTypeNode, 'CertBag type') !== Oid.x509Certificate) break;
-        const certDer = expectOctets(explicitChild(certValueNode, 0, 'CertBag value'), 'CertBag value');
-        contents.certificates.push({ der: certDer, attributes });
-        break;
-      }
-      case Oid.safeContentsBag:
-        readSafeContents(bagValue, password, log, contents, depth + 1);
-        break;
-      default:
-        // CRL and secret bags carry nothing we use.
-        break;
-    }
-  }
-}
-
-function keyEntry(privateKeyInfo: Asn1Node, attributes: BagAttributes): PfxKeyEntry {
-  const [versionNode, algorithm] = expectSequence(privateKeyInfo, 'PrivateKeyInfo');
-  expectSmallInteger(versionNode, 'PrivateKeyInfo version');
-  const [algorithmOid] = expectSequence(algorithm, 'PrivateKeyInfo algorithm');
-  return {
-    pkcs8: privateKeyInfo.encoded,
-    algorithmOid: expectOid(algorithmOid, 'PrivateKeyInfo algorithm'),
-    attributes,
-  };
-}
-
-function readAttributes(node: Asn1Node | undefined): BagAttributes {
-  const attributes: BagAttributes = { localKeyId: null, friendlyName: null, cspName: null };
-  if (node === undefined) return attributes;
-  for (const attribute of expectSet(node, 'bag attributes')) {
-    const [oidNode, valuesNode] = expectSequence(attribute, 'bag attribute');
-    const oid = expectOid(oidNode, 'bag attribute type');
-    const value = expectSet(valuesNode, 'bag attribute values')[0];
-    if (value === undefined) continue;
-    if (oid === Oid.localKeyId) {
-      attributes.localKeyId = expectOctets(value, 'localKeyId');
-    } else if (oid === Oid.friendlyName && isUniversal(value, Tag.bmpString)) {
-      attributes.friendlyName = decodeBmp(value.content);
-    } else if (oid === Oid.microsoftCspName && isUniversal(value, Tag.bmpString)) {
-      attributes.cspName = decodeBmp(value.content);
-    }
-  }
-  return attributes;
+function describe(error: unknown): string {
+  const { message, oid } = error as { message: string; oid?: unknown };
+  if (typeof oid !== 'string' || !/^\d+(\.\d+)+$/.test(oid)) return message;
+  return `${message.replace(/\.$/, '')}: ${forge.pki.oids[oid] ?? oid}`;
 }

@@ -1,6 +1,10 @@
-// Runs the openssl command line for tests: PFX files as real tools write them, and independent
-// readings of what our code wrote. Passwords travel through the environment (`env:`), never argv.
+// Runs the openssl command line for tests: PFX files as real tools write them, certificates node-forge
+// cannot make (EC keys or EC issuers), and independent readings of what our code wrote. Passwords travel
+// through the environment (`env:`), never argv.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface OpensslResult {
   status: number;
@@ -67,4 +71,96 @@ export function opensslFingerprint(certificatePem: string, digest: 'sha1' | 'sha
   const match = /Fingerprint=([0-9A-F:]+)/i.exec(out);
   if (!match?.[1]) throw new Error(`unexpected openssl output: ${out}`);
   return match[1].replaceAll(':', '').toUpperCase();
+}
+
+export interface OpensslCertificateRequest {
+  /** PKCS#8 PEM of the subject's key (signs the request; signs the certificate too when self-signed). */
+  subjectKeyPem: string;
+  /** Subject as [short name, value] pairs in order, e.g. [['C', 'US'], ['O', 'Contoso'], ['CN', 'crm']]. */
+  subject: [string, string][];
+  /** The issuing CA; omitted: self-signed. */
+  issuer?: { certificatePem: string; privateKeyPem: string };
+  notBefore: Date;
+  notAfter: Date;
+  digest: 'sha1' | 'sha256' | 'sha384';
+  /** Extension lines of an openssl config section, e.g. 'keyUsage = critical,digitalSignature'. */
+  extensions: string[];
+}
+
+/** A certificate made by `openssl req` + `openssl ca` (exact validity dates, random serial); returns PEM. */
+export function opensslCertificate(request: OpensslCertificateRequest): string {
+  const dir = mkdtempSync(join(tmpdir(), 'd365-cert-ca-'));
+  try {
+    const file = (name: string, content: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+    const config = file(
+      'ca.cnf',
+      [
+        '[req]',
+        'distinguished_name = dn',
+        'string_mask = utf8only',
+        '[dn]',
+        '[ca]',
+        'default_ca = test_ca',
+        '[test_ca]',
+        `database = ${file('index.txt', '')}`,
+        `new_certs_dir = ${dir}`,
+        'policy = any_name',
+        'rand_serial = yes',
+        'unique_subject = no',
+        'copy_extensions = none',
+        '[any_name]',
+        ...request.subject.map(([name]) => `${name} = optional`),
+        '[ext]',
+        ...request.extensions,
+        '',
+      ].join('\n'),
+    );
+    const subjectKey = file('subject-key.pem', request.subjectKeyPem);
+    const subject = request.subject.map(([name, value]) => `/${name}=${value.replace(/[/\\+=]/g, '\\$&')}`).join('');
+    const csr = join(dir, 'request.csr');
+    openssl(['req', '-new', '-config', config, '-utf8', '-key', subjectKey, '-subj', subject, '-out', csr]);
+    const signer = request.issuer
+      ? [
+          '-cert',
+          file('issuer.pem', request.issuer.certificatePem),
+          '-keyfile',
+          file('issuer-key.pem', request.issuer.privateKeyPem),
+        ]
+      : ['-selfsign', '-keyfile', subjectKey];
+    const out = join(dir, 'certificate.pem');
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      config,
+      '-in',
+      csr,
+      '-out',
+      out,
+      ...signer,
+      '-notext',
+      '-utf8',
+      '-preserveDN',
+      '-md',
+      request.digest,
+      '-extensions',
+      'ext',
+      '-startdate',
+      opensslTime(request.notBefore),
+      '-enddate',
+      opensslTime(request.notAfter),
+    ]);
+    return readFileSync(out, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** YYYYMMDDHHMMSSZ (openssl turns it into UTCTime up to 2049, as RFC 5280 wants). */
+function opensslTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`;
 }

@@ -9,17 +9,23 @@
 // For an HTTPS emulator on loopback: makeLeaf({ issuer: ca, commonName: 'localhost', dnsNames: ['localhost'],
 // ipAddresses: ['127.0.0.1', '::1'] }), serve with { cert: leaf.pem, key: leaf.privateKeyPem } and trust ca.pem.
 //
+// RSA certificates are built with node-forge's certificate API; certificates with an EC key or an EC
+// issuer come from the openssl CLI (forge knows RSA only).
+//
 // Keys come from node:crypto (node-forge's JavaScript RSA key generation is far too slow) and are cached
 // per process by slot: certificates that name the same `keySlot` share a key, so ask for a distinct
 // slot whenever two certificates must have different keys (CA vs leaf, a mismatching key, ...).
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { der, parseAsn1 } from '../../src/cert/asn1.js';
-import { openssl, opensslPasswordVariable } from './cert-openssl.js';
+import {
+  openssl,
+  opensslCertificate,
+  type OpensslCertificateRequest,
+  opensslPasswordVariable,
+} from './cert-openssl.js';
 
 // ---------------------------------------------------------------- keys
 
@@ -58,13 +64,6 @@ export function testKey(slot: string, spec: TestKeySpec = {}): TestKeyPair {
 // ---------------------------------------------------------------- certificates
 
 export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth' | 'codeSigning' | 'emailProtection';
-
-const ekuOids: Readonly<Record<ExtendedKeyUsageName, string>> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-};
 
 export interface CertificateOptions {
   /** Subject CN; default 'crm.contoso.com' for leaves, 'Contoso Test Root CA' for CAs. Empty: no CN. */
@@ -132,63 +131,38 @@ export function makeChain(leafOptions: Omit<CertificateOptions, 'issuer'> = {}):
 }
 
 function makeCertificate(options: CertificateOptions, isCa: boolean): TestCertificate {
+  const now = Date.now();
   const commonName = options.commonName ?? (isCa ? 'Contoso Test Root CA' : 'crm.contoso.com');
   const keyType = options.keyType ?? 'rsa';
   const keys = testKey(options.keySlot ?? (isCa ? 'ca' : 'leaf'), { type: keyType, rsaBits: options.rsaBits });
-  const now = Date.now();
-  const notBefore = options.notBefore ?? new Date(now - dayMs);
-  const notAfter = options.notAfter ?? new Date(now + (isCa ? 3650 : 90) * dayMs);
-  const subjectName = encodeName(commonName, options.organization ?? 'Contoso Test');
-  const spki = keys.publicKey.export({ type: 'spki', format: 'der' });
-  const issuer = options.issuer;
-  const issuerKey = issuer?.privateKey ?? keys.privateKey;
-  const issuerName = issuer ? issuerNameOf(issuer) : subjectName;
-  const hash = options.signatureHash ?? 'sha256';
-  const signatureAlgorithm = signatureAlgorithmFor(issuerKey, hash);
-
-  const extensions: Buffer[] = [
-    extension('2.5.29.19', true, der.sequence(...(isCa ? [der.boolean(true)] : []))),
-    extension('2.5.29.15', true, keyUsageBits(isCa, keyType)),
-    extension('2.5.29.14', false, der.octetString(keyIdentifier(spki))),
-  ];
-  if (issuer) {
-    const issuerSpki = issuer.x509.publicKey.export({ type: 'spki', format: 'der' });
-    extensions.push(extension('2.5.29.35', false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))));
-  }
-  const eku = options.extendedKeyUsage ?? (isCa ? [] : ['serverAuth', 'clientAuth']);
-  if (eku.length > 0)
-    extensions.push(extension('2.5.29.37', false, der.sequence(...eku.map((name) => der.oid(ekuOids[name])))));
   const dnsNames = options.dnsNames ?? (isCa || commonName === '' ? [] : [commonName]);
-  const ipAddresses = options.ipAddresses ?? [];
-  if (dnsNames.length + ipAddresses.length > 0) {
-    extensions.push(
-      extension(
-        '2.5.29.17',
-        false,
-        der.sequence(
-          ...dnsNames.map((name) => der.implicitPrimitive(2, Buffer.from(name, 'latin1'))),
-          ...ipAddresses.map((ip) => der.implicitPrimitive(7, ipBytes(ip))),
-        ),
-      ),
-    );
-  }
-
-  const tbs = der.sequence(
-    der.explicit(0, der.integer(2)),
-    der.integer(serialNumber()),
-    signatureAlgorithm,
-    issuerName,
-    der.sequence(encodeTime(notBefore), encodeTime(notAfter)),
-    subjectName,
-    spki,
-    der.explicit(3, der.sequence(...extensions)),
-  );
-  const signature = sign(hash, tbs, issuerKey);
-  const certificateDer = der.sequence(tbs, signatureAlgorithm, der.bitString(signature));
-  const x509 = new X509Certificate(certificateDer);
+  const spec: CertificateSpec = {
+    isCa,
+    keyType,
+    keys,
+    subject: [
+      ['C', 'US'],
+      ['O', options.organization ?? 'Contoso Test'],
+      ...(commonName === '' ? [] : [['CN', commonName] as [string, string]]),
+    ],
+    issuer: options.issuer,
+    // X.509 dates have whole seconds.
+    notBefore: wholeSeconds(options.notBefore ?? new Date(now - dayMs)),
+    notAfter: wholeSeconds(options.notAfter ?? new Date(now + (isCa ? 3650 : 90) * dayMs)),
+    hash: options.signatureHash ?? 'sha256',
+    extendedKeyUsage: options.extendedKeyUsage ?? (isCa ? [] : ['serverAuth', 'clientAuth']),
+    dnsNames,
+    ipAddresses: options.ipAddresses ?? [],
+  };
+  const issuerKey = options.issuer?.privateKey ?? keys.privateKey;
+  // node-forge makes RSA certificates only; anything with an EC key in it comes from the openssl CLI.
+  const x509 =
+    keyType === 'rsa' && issuerKey.asymmetricKeyType === 'rsa'
+      ? new X509Certificate(forgeCertificate(spec, issuerKey))
+      : new X509Certificate(opensslCertificate(opensslRequest(spec)));
   return {
     x509,
-    der: certificateDer,
+    der: x509.raw,
     pem: x509.toString(),
     privateKey: keys.privateKey,
     privateKeyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -198,68 +172,109 @@ function makeCertificate(options: CertificateOptions, isCa: boolean): TestCertif
   };
 }
 
-function encodeName(commonName: string, organization: string): Buffer {
-  const rdn = (oid: string, value: Buffer): Buffer => der.setOf(der.sequence(der.oid(oid), value));
-  const parts = [rdn('2.5.4.6', der.printableString('US')), rdn('2.5.4.10', der.utf8String(organization))];
-  if (commonName !== '') parts.push(rdn('2.5.4.3', der.utf8String(commonName)));
-  return der.sequence(...parts);
+interface CertificateSpec {
+  isCa: boolean;
+  keyType: TestKeyType;
+  keys: TestKeyPair;
+  subject: [string, string][];
+  issuer: TestCertificate | undefined;
+  notBefore: Date;
+  notAfter: Date;
+  hash: 'sha1' | 'sha256' | 'sha384';
+  extendedKeyUsage: ExtendedKeyUsageName[];
+  dnsNames: string[];
+  ipAddresses: string[];
 }
 
-/** The issuer's subject Name exactly as encoded in its certificate (tbs field 6). */
-function issuerNameOf(issuer: TestCertificate): Buffer {
-  const [tbs] = parseAsn1(issuer.der).children;
-  const subject = tbs?.children[5];
-  if (subject === undefined) throw new Error('issuer certificate without a subject');
-  return subject.encoded;
+const getTBSCertificate = (forge.pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 })
+  .getTBSCertificate;
+
+/** An RSA certificate built with node-forge and signed by node:crypto (forge's JavaScript RSA takes ~200 ms a signature). */
+function forgeCertificate(spec: CertificateSpec, issuerKey: KeyObject): Buffer {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(spec.keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = serialNumber();
+  cert.validity.notBefore = spec.notBefore;
+  cert.validity.notAfter = spec.notAfter;
+  const subject = spec.subject.map(([shortName, value]) => ({
+    shortName,
+    value,
+    valueTagClass: (shortName === 'C'
+      ? forge.asn1.Type.PRINTABLESTRING
+      : forge.asn1.Type.UTF8) as number as forge.asn1.Class,
+  }));
+  cert.setSubject(subject);
+  // The issuer's Name as its certificate has it (computeHash false: the issuer may be ECDSA-signed).
+  cert.setIssuer(spec.issuer ? forge.pki.certificateFromPem(spec.issuer.pem, false).subject.attributes : subject);
+  const sans = [
+    ...spec.dnsNames.map((value) => ({ type: 2, value })),
+    ...spec.ipAddresses.map((ip) => ({ type: 7, ip })),
+  ];
+  cert.setExtensions([
+    { name: 'basicConstraints', critical: true, cA: spec.isCa },
+    {
+      name: 'keyUsage',
+      critical: true,
+      ...(spec.isCa ? { keyCertSign: true, cRLSign: true } : { digitalSignature: true, keyEncipherment: true }),
+    },
+    { name: 'subjectKeyIdentifier' },
+    ...(spec.issuer ? [{ name: 'authorityKeyIdentifier', keyIdentifier: keyIdentifier(spec.issuer) }] : []),
+    ...(spec.extendedKeyUsage.length > 0
+      ? [{ name: 'extKeyUsage', ...Object.fromEntries(spec.extendedKeyUsage.map((name) => [name, true])) }]
+      : []),
+    ...(sans.length > 0 ? [{ name: 'subjectAltName', altNames: sans }] : []),
+  ]);
+  // What cert.sign(key, md) does, with node:crypto doing the RSA signature.
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids[`${spec.hash}WithRSAEncryption`]!;
+  cert.tbsCertificate = getTBSCertificate(cert);
+  const tbs = Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
+  cert.signature = sign(spec.hash, tbs, issuerKey).toString('binary');
+  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
 }
 
-function signatureAlgorithmFor(issuerKey: KeyObject, hash: 'sha1' | 'sha256' | 'sha384'): Buffer {
-  if (issuerKey.asymmetricKeyType === 'ec') {
-    const oids = { sha1: '1.2.840.10045.4.1', sha256: '1.2.840.10045.4.3.2', sha384: '1.2.840.10045.4.3.3' };
-    return der.sequence(der.oid(oids[hash]));
-  }
-  const oids = { sha1: '1.2.840.113549.1.1.5', sha256: '1.2.840.113549.1.1.11', sha384: '1.2.840.113549.1.1.12' };
-  return der.sequence(der.oid(oids[hash]), der.null());
+/**
+ * SHA-1 of the issuer's RSAPublicKey: the subjectKeyIdentifier forge and `openssl ... subjectKeyIdentifier=hash`
+ * write, so the authorityKeyIdentifier matches it.
+ */
+function keyIdentifier(issuer: TestCertificate): string {
+  const rsaPublicKey = issuer.x509.publicKey.export({ type: 'pkcs1', format: 'der' });
+  return createHash('sha1').update(rsaPublicKey).digest().toString('binary');
 }
 
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return der.sequence(der.oid(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+function opensslRequest(spec: CertificateSpec): OpensslCertificateRequest {
+  const keyUsage = spec.isCa
+    ? 'keyCertSign,cRLSign'
+    : spec.keyType === 'rsa'
+      ? 'digitalSignature,keyEncipherment'
+      : 'digitalSignature';
+  const sans = [...spec.dnsNames.map((name) => `DNS:${name}`), ...spec.ipAddresses.map((ip) => `IP:${ip}`)];
+  return {
+    subjectKeyPem: spec.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    subject: spec.subject,
+    issuer: spec.issuer && { certificatePem: spec.issuer.pem, privateKeyPem: spec.issuer.privateKeyPem },
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    digest: spec.hash,
+    extensions: [
+      `basicConstraints = critical,CA:${spec.isCa ? 'TRUE' : 'FALSE'}`,
+      `keyUsage = critical,${keyUsage}`,
+      'subjectKeyIdentifier = hash',
+      ...(spec.issuer ? ['authorityKeyIdentifier = keyid:always'] : []),
+      ...(spec.extendedKeyUsage.length > 0 ? [`extendedKeyUsage = ${spec.extendedKeyUsage.join(',')}`] : []),
+      ...(sans.length > 0 ? [`subjectAltName = ${sans.join(',')}`] : []),
+    ],
+  };
 }
 
-function keyUsageBits(isCa: boolean, keyType: TestKeyType): Buffer {
-  if (isCa) return der.bitString(Buffer.from([0x06]), 1); // keyCertSign, cRLSign
-  return keyType === 'rsa'
-    ? der.bitString(Buffer.from([0xa0]), 5) // digitalSignature, keyEncipherment
-    : der.bitString(Buffer.from([0x80]), 7); // digitalSignature
-}
-
-function keyIdentifier(spki: Buffer): Buffer {
-  return createHash('sha1').update(spki).digest();
-}
-
-function serialNumber(): Buffer {
+/** 16 random bytes, positive and without a leading zero byte. */
+function serialNumber(): string {
   const serial = randomBytes(16);
   serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
-  return serial;
+  return serial.toString('hex');
 }
 
-function encodeTime(date: Date): Buffer {
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
-  const year = date.getUTCFullYear();
-  return year >= 1950 && year < 2050 ? der.utcTime(`${digits.slice(2)}Z`) : der.generalizedTime(`${digits}Z`);
-}
-
-function ipBytes(ip: string): Buffer {
-  const version = isIP(ip);
-  if (version === 4) return Buffer.from(ip.split('.').map(Number));
-  if (version !== 6 || ip.includes('.')) throw new Error(`not an IPv4 or plain IPv6 address: ${ip}`);
-  const [head = '', tail] = ip.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  const groups = tail === undefined ? headGroups : [...headGroups, ...zeros, ...tailGroups];
-  return Buffer.from(groups.map((group) => group.padStart(4, '0')).join(''), 'hex');
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
 // ---------------------------------------------------------------- PFX files

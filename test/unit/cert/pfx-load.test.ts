@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { der, parseAsn1, type Asn1Node } from '../../../src/cert/asn1.js';
+import forge from 'node-forge';
 import { loadPfx, type ProblemCode } from '../../../src/cert/index.js';
 import { hasOpensslLegacyProvider } from '../../support/cert-openssl.js';
 import { makeChain, makeLeaf, makePfx, type PfxEncoding, testKey } from '../../support/certs.js';
@@ -30,9 +30,21 @@ function assertLoads(data: Buffer, pw: string): void {
   assert.equal(result.pfx.privateKey.type, 'private');
 }
 
-/** Offset of `node`'s content inside `data` (nodes are views on the parsed buffer). */
-function contentOffset(data: Buffer, node: Asn1Node): number {
-  return node.content.byteOffset - data.byteOffset;
+// Editing PFX files with node-forge's ASN.1 (DER in, DER out: only the edited bytes change).
+type Asn1 = forge.asn1.Asn1;
+const parse = (bytes: Buffer | string): Asn1 =>
+  forge.asn1.fromDer(typeof bytes === 'string' ? bytes : bytes.toString('binary'));
+const encode = (node: Asn1): Buffer => Buffer.from(forge.asn1.toDer(node).getBytes(), 'binary');
+
+/** Walks forge's ASN.1 tree by child indexes. */
+function child(node: Asn1, ...path: number[]): Asn1 {
+  return path.reduce((current, index) => (current.value as Asn1[])[index]!, node);
+}
+
+/** XORs one byte of a primitive node's content. */
+function flip(node: Asn1, at: number, mask: number): void {
+  const value = node.value as string;
+  node.value = value.slice(0, at) + String.fromCharCode(value.charCodeAt(at) ^ mask) + value.slice(at + 1);
 }
 
 // ---- encodings real tools write
@@ -89,8 +101,26 @@ test('a password with a trailing line break (a common secret mistake) is PFX_BAD
   assert.equal(onlyProblem(data, `${password}\n`).code, 'PFX_BAD_PASSWORD');
 });
 
+test('a password with characters outside the BMP (UTF-16 surrogate pairs) opens OpenSSL PFX files', () => {
+  for (const encoding of ['openssl-default', 'openssl-3des'] as const) {
+    assertLoads(makePfx(leaf, { password: 'Schlüssel-😀', encoding }), 'Schlüssel-😀');
+  }
+});
+
 test('an empty password opens a PFX exported without password, and a non-empty one does not', () => {
   const data = makePfx(leaf, { password: '' });
+  assertLoads(data, '');
+  assert.equal(onlyProblem(data, 'anything').code, 'PFX_BAD_PASSWORD');
+});
+
+test('an empty password also opens a PFX whose MAC uses the NULL password form (no terminator bytes)', () => {
+  // forge writes a null password's MAC key from zero bytes: the other reading of "no password".
+  const asn1 = forge.pkcs12.toPkcs12Asn1(
+    forge.pki.privateKeyFromPem(leaf.privateKeyPem),
+    [forge.pki.certificateFromPem(leaf.pem)],
+    null,
+  );
+  const data = encode(asn1);
   assertLoads(data, '');
   assert.equal(onlyProblem(data, 'anything').code, 'PFX_BAD_PASSWORD');
 });
@@ -109,18 +139,26 @@ test('a BER-encoded PFX (indefinite lengths, chunked OCTET STRING, as Java tools
 
 /** Re-encodes the PFX's outer layers in BER: the MAC covers the octets, not their encoding. */
 function toBer(pfx: Buffer): Buffer {
-  const [version, authSafe, macData] = parseAsn1(pfx).children as [Asn1Node, Asn1Node, Asn1Node];
-  const [oid, explicit] = authSafe.children as [Asn1Node, Asn1Node];
-  const octets = explicit.children[0]!.content;
+  const root = parse(pfx);
+  const [version, authSafe, macData] = root.value as [Asn1, Asn1, Asn1];
+  const octets = child(authSafe, 1, 0).value as string;
   const chunks: Buffer[] = [];
-  for (let i = 0; i < octets.length; i += 500) chunks.push(der.octetString(octets.subarray(i, i + 500)));
+  for (let i = 0; i < octets.length; i += 500) {
+    const chunk = forge.asn1.create(
+      forge.asn1.Class.UNIVERSAL,
+      forge.asn1.Type.OCTETSTRING,
+      false,
+      octets.slice(i, i + 500),
+    );
+    chunks.push(encode(chunk));
+  }
   const indefinite = (identifier: number, ...parts: Buffer[]): Buffer =>
     Buffer.concat([Buffer.from([identifier, 0x80]), ...parts, Buffer.from([0, 0])]);
   return indefinite(
     0x30,
-    version.encoded,
-    indefinite(0x30, oid.encoded, indefinite(0xa0, indefinite(0x24, ...chunks))),
-    macData.encoded,
+    encode(version),
+    indefinite(0x30, encode(child(authSafe, 0)), indefinite(0xa0, indefinite(0x24, ...chunks))),
+    encode(macData),
   );
 }
 
@@ -236,6 +274,11 @@ const unreadable: { name: string; data: () => Buffer; says: RegExp }[] = [
     data: () => goodByForge.subarray(0, goodByForge.length - 1),
     says: /truncated/,
   },
+  {
+    name: 'ASN.1 nested 400 levels deep',
+    data: () => Buffer.concat([Buffer.from('3080'.repeat(400), 'hex'), Buffer.alloc(800)]),
+    says: /structure is broken/,
+  },
   { name: 'a PFX with bytes appended', data: () => Buffer.concat([good, Buffer.from('\r\n')]), says: /left over/ },
   { name: 'a PFX of version 2', data: () => withVersion(good, 2), says: /version 2/ },
   { name: 'a PFX whose MAC value was altered', data: () => withAlteredMac(good), says: /damaged or altered/ },
@@ -261,30 +304,58 @@ for (const { name, data, says } of unreadable) {
 }
 
 function withVersion(pfx: Buffer, version: number): Buffer {
-  const copy = Buffer.from(pfx);
-  const versionNode = parseAsn1(copy).children[0]!;
-  copy[contentOffset(copy, versionNode)] = version;
-  return copy;
+  const root = parse(pfx);
+  child(root, 0).value = String.fromCharCode(version);
+  return encode(root);
 }
 
 function withAlteredMac(pfx: Buffer): Buffer {
-  const copy = Buffer.from(pfx);
-  const macValue = parseAsn1(copy).children[2]!.children[0]!.children[1]!;
-  const at = contentOffset(copy, macValue) + 5;
-  copy[at] = (copy[at] as number) ^ 0x01;
-  return copy;
+  const root = parse(pfx);
+  flip(child(root, 2, 0, 1), 5, 0x01);
+  return encode(root);
 }
 
 /** Flips a byte inside the encrypted certificate safe: the MAC fails, yet the key still decrypts. */
 function withDamagedCertificates(pfx: Buffer): Buffer {
-  const copy = Buffer.from(pfx);
-  const authSafe = parseAsn1(copy).children[1]!.children[1]!.children[0]!;
-  const safes = parseAsn1(authSafe.content).children;
-  const encryptedContent = safes[0]!.children[1]!.children[0]!.children[1]!.children[2]!;
-  const at = authSafe.content.byteOffset - copy.byteOffset + contentOffset(authSafe.content, encryptedContent) + 40;
-  copy[at] = (copy[at] as number) ^ 0xff;
-  return copy;
+  const root = parse(pfx);
+  const authSafe = child(root, 1, 1, 0);
+  const safes = parse(authSafe.value as string);
+  flip(child(safes, 0, 1, 0, 1, 2), 40, 0xff);
+  authSafe.value = encode(safes).toString('binary');
+  return encode(root);
 }
+
+/** Sets the MacData iteration count. */
+function withMacIterations(pfx: Buffer, count: number): Buffer {
+  const root = parse(pfx);
+  child(root, 2, 2).value = forge.asn1.integerToDer(count).getBytes();
+  return encode(root);
+}
+
+/** Sets the iteration count of the shrouded key, in the second (plain) safe of a forge PFX. */
+function withKeyIterations(pfx: Buffer, count: number): Buffer {
+  const root = parse(pfx);
+  const authSafe = child(root, 1, 1, 0);
+  const safes = parse(authSafe.value as string);
+  const keySafe = child(safes, 1, 1, 0);
+  const bags = parse(keySafe.value as string);
+  child(bags, 0, 1, 0, 0, 1, 1).value = forge.asn1.integerToDer(count).getBytes();
+  keySafe.value = encode(bags).toString('binary');
+  authSafe.value = encode(safes).toString('binary');
+  return encode(root);
+}
+
+test('absurd iteration counts are refused before any key derivation (PFX_UNREADABLE)', () => {
+  // A crafted file would otherwise keep the key derivation busy for minutes.
+  const base = makePfx(leaf, { password, encoding: 'forge-3des' });
+  const mac = onlyProblem(withMacIterations(base, 5_000_000), password);
+  assert.equal(mac.code, 'PFX_UNREADABLE');
+  assert.match(mac.message, /5000000 MAC iterations \(this tool accepts 1\.\.1000000\)/);
+  const key = onlyProblem(withKeyIterations(base, 2 ** 31 - 1), password);
+  assert.equal(key.code, 'PFX_UNREADABLE');
+  assert.match(key.message, /2147483647 iterations/);
+  assert.equal(onlyProblem(withMacIterations(base, 0), password).code, 'PFX_UNREADABLE');
+});
 
 test('no mutation of a valid PFX makes loadPfx throw', () => {
   const base = makePfx(leaf, { password, encoding: 'forge-3des' });

@@ -3,9 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import forge from 'node-forge';
-import { parseAsn1 } from '../../../src/cert/asn1.js';
 import { buildWindowsPfx, InputError, loadPfx, type LoadedPfx } from '../../../src/cert/index.js';
-import { readPkcs12 } from '../../../src/cert/pkcs12-read.js';
 import { opensslPkcs12Info } from '../../support/cert-openssl.js';
 import { makeChain, makeLeaf, makePfx, type TestCertificate } from '../../support/certs.js';
 
@@ -29,6 +27,20 @@ function load(
 /** Walks node-forge's ASN.1 tree by child indexes. */
 function forgeChild(node: forge.asn1.Asn1, ...path: number[]): forge.asn1.Asn1 {
   return path.reduce((current, index) => (current.value as forge.asn1.Asn1[])[index]!, node);
+}
+
+/** The key's SafeBag: the first bag of the second (plain) safe, where both we and openssl put it. */
+function keySafeBag(pfxAsn1: forge.asn1.Asn1): forge.asn1.Asn1 {
+  const authSafe = forge.asn1.fromDer(forgeChild(pfxAsn1, 1, 1, 0).value as string);
+  const safeContents = forge.asn1.fromDer(forgeChild(authSafe, 1, 1, 0).value as string);
+  return forgeChild(safeContents, 0);
+}
+
+/** Key and certificate bags as node-forge's PKCS#12 reader sees them (it verifies the MAC and decrypts). */
+function forgeBags(pfx: Buffer, password: string): { keys: forge.pkcs12.Bag[]; certificates: forge.pkcs12.Bag[] } {
+  const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(pfx.toString('binary')), password);
+  const bags = (type: string): forge.pkcs12.Bag[] => p12.getBags({ bagType: type })[type] ?? [];
+  return { keys: bags(forge.pki.oids.pkcs8ShroudedKeyBag!), certificates: bags(forge.pki.oids.certBag!) };
 }
 
 /** localKeyID as `openssl pkcs12 -info` prints it: "AB CD ...". */
@@ -74,9 +86,7 @@ test('node-forge reads it too: MAC, 3DES, key, CSP name attribute and PKCS#8 key
   assert.equal(Buffer.from(keyBag.attributes.localKeyId![0]!, 'binary').toString('hex').toUpperCase(), leaf.thumbprint);
 
   // The raw key SafeBag: forge drops attributes it does not know, so walk the ASN.1.
-  const authSafe = forge.asn1.fromDer(forgeChild(pfxAsn1, 1, 1, 0).value as string);
-  const safeContents = forge.asn1.fromDer(forgeChild(authSafe, 1, 1, 0).value as string); // 2nd safe: the key
-  const safeBag = forgeChild(safeContents, 0);
+  const safeBag = keySafeBag(pfxAsn1);
   const attributes = forgeChild(safeBag, 2).value as forge.asn1.Asn1[];
   const byOid = new Map(
     attributes.map((a) => {
@@ -98,8 +108,9 @@ test('the key usage attribute is byte for byte what `openssl pkcs12 -keyex` writ
   const opensslKeyex = makePfx(leaf, { password: asciiPassword, encoding: 'openssl-3des', keyExchange: true });
   const ours = buildWindowsPfx(load(leaf), asciiPassword);
   const attributesOf = (pfx: Buffer): string => {
-    const [key] = readPkcs12(pfx, asciiPassword).keys;
-    return parseAsn1(key!.pkcs8).children[3]!.encoded.toString('hex');
+    const encryptedKey = forgeChild(keySafeBag(forge.asn1.fromDer(pfx.toString('binary'))), 1, 0);
+    const privateKeyInfo = forge.pki.decryptPrivateKeyInfo(encryptedKey, asciiPassword);
+    return forge.asn1.toDer(forgeChild(privateKeyInfo, 3)).toHex();
   };
   assert.equal(attributesOf(ours), attributesOf(opensslKeyex));
 });
@@ -128,24 +139,28 @@ test('a KSP name from a CNG export is not carried over', () => {
     /Microsoft CSP Name: Microsoft Software Key Storage Provider/,
     'fixture carries the KSP name',
   );
-  const info = opensslPkcs12Info(buildWindowsPfx(source, asciiPassword), asciiPassword);
+  const pfxOut = buildWindowsPfx(source, asciiPassword);
+  const info = opensslPkcs12Info(pfxOut, asciiPassword);
   assert.doesNotMatch(info, /Key Storage Provider/);
   assert.equal(info.match(/Microsoft CSP Name: /g)?.length, 1);
   assert.match(info, /Microsoft CSP Name: Microsoft Enhanced RSA and AES Cryptographic Provider/);
-  const { keys } = readPkcs12(buildWindowsPfx(source, asciiPassword), asciiPassword);
-  assert.equal(keys[0]!.attributes.cspName, 'Microsoft Enhanced RSA and AES Cryptographic Provider');
+  const keyAttributes = forgeChild(keySafeBag(forge.asn1.fromDer(pfxOut.toString('binary'))), 2).value;
+  const cspNames = (keyAttributes as forge.asn1.Asn1[])
+    .filter((a) => forge.asn1.derToOid(forgeChild(a, 0).value as string) === '1.3.6.1.4.1.311.17.1')
+    .map((a) => forgeChild(a, 1, 0).value);
+  assert.deepEqual(cspNames, ['Microsoft Enhanced RSA and AES Cryptographic Provider']);
 });
 
 test('friendly name and chain can be overridden', () => {
   const source = load(leaf, { friendlyName: 'from input' });
-  const renamed = readPkcs12(buildWindowsPfx(source, asciiPassword, { friendlyName: 'CRM S2S 2027' }), asciiPassword);
-  assert.equal(renamed.keys[0]!.attributes.friendlyName, 'CRM S2S 2027');
-  assert.equal(renamed.certificates[0]!.attributes.friendlyName, 'CRM S2S 2027');
-  const unnamed = readPkcs12(
+  const renamed = forgeBags(buildWindowsPfx(source, asciiPassword, { friendlyName: 'CRM S2S 2027' }), asciiPassword);
+  assert.deepEqual(renamed.keys[0]!.attributes.friendlyName, ['CRM S2S 2027']);
+  assert.deepEqual(renamed.certificates[0]!.attributes.friendlyName, ['CRM S2S 2027']);
+  const unnamed = forgeBags(
     buildWindowsPfx(source, asciiPassword, { friendlyName: null, includeChain: false }),
     asciiPassword,
   );
-  assert.equal(unnamed.keys[0]!.attributes.friendlyName, null);
+  assert.equal(unnamed.keys[0]!.attributes.friendlyName, undefined);
   assert.equal(unnamed.certificates.length, 1);
 });
 
