@@ -6,6 +6,7 @@ import { configValidate, CONFIG_VALIDATE_HELP } from './commands/config-validate
 import { plan, PLAN_HELP } from './commands/plan.js';
 import { runCommand, RUN_HELP } from './commands/run-phase.js';
 import { reportCommand, REPORT_HELP } from './commands/report.js';
+import { watchCommand, WATCH_HELP } from './commands/watch.js';
 import { EXIT, UsageError } from './usage.js';
 import { InputError } from '../cert/index.js';
 
@@ -20,6 +21,7 @@ Commands:
   cert inspect --pfx FILE     check a certificate before it is used
   config validate --config FILE  check a config file
   report --dir DIR            merge the run records of one run into one table
+  watch --config FILE         days left on the live TLS certificates and the Entra keys
 
 Run "d365-exo-sync <command> --help" for a command's options. Secrets are never taken on the
 command line: options ending in -env name the environment variable that holds them.
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   plan: { run: plan, help: PLAN_HELP },
   run: { run: runCommand, help: RUN_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
+  watch: { run: watchCommand, help: WATCH_HELP },
 };
 
 function defaultIo(): CliIo {

@@ -40,6 +40,14 @@ const webApiWindows = z.strictObject({
     .describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
   batchSize: z.number().int().min(1).max(1000).default(100).describe('Operations per $batch request (v9.0 limit: 100)'),
   timeoutSeconds: z.number().int().min(5).max(600).default(100).describe('Timeout of one Web API request'),
+  apiVersion: z.enum(['9.0', '9.1']).default('9.0').describe('Web API version in the URL: <url>/api/data/v9.0/'),
+  pageSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(5000)
+    .describe('Rows per page when reading (Prefer: odata.maxpagesize; 5000 is the Web API maximum)'),
 });
 
 const webApiAdfs = z.strictObject({
@@ -60,6 +68,14 @@ const webApiAdfs = z.strictObject({
   passwordEnv: envName('environment variable holding the service account password'),
   batchSize: z.number().int().min(1).max(1000).default(100).describe('Operations per $batch request (v9.0 limit: 100)'),
   timeoutSeconds: z.number().int().min(5).max(600).default(100).describe('Timeout of one Web API request'),
+  apiVersion: z.enum(['9.0', '9.1']).default('9.0').describe('Web API version in the URL: <url>/api/data/v9.0/'),
+  pageSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(5000)
+    .describe('Rows per page when reading (Prefer: odata.maxpagesize; 5000 is the Web API maximum)'),
 });
 
 const deployment = z
@@ -105,7 +121,7 @@ const deployment = z
       .describe('Restart the async services and recycle the CRM app pool when a server changed'),
     webApi: z
       .discriminatedUnion('auth', [webApiWindows, webApiAdfs])
-      .default({ auth: 'windows', batchSize: 100, timeoutSeconds: 100 })
+      .default({ auth: 'windows', batchSize: 100, timeoutSeconds: 100, apiVersion: '9.0', pageSize: 5000 })
       .describe('How the toolkit reaches the D365 Web API'),
   })
   .describe('The D365 on-premises deployment');
@@ -184,6 +200,9 @@ const certificate = z
 const adfs = z
   .strictObject({
     server: netbiosName('adfs.server'),
+    url: httpsUrl('adfs.url')
+      .optional()
+      .describe('AD FS service URL, e.g. https://sts.contoso.com; watch checks its TLS certificate'),
     formsAuthentication: z.boolean().default(true).describe('Enable forms authentication (intranet and extranet)'),
     outlookApp: z.boolean().default(true).describe('Register the App for Outlook as an AD FS client'),
     serverRoleIdentifier: httpsUrl('adfs.serverRoleIdentifier')
@@ -195,6 +214,15 @@ const adfs = z
       .describe('Also make the new certificate the AD FS SSL and service-communications certificate'),
   })
   .describe('The AD FS server');
+
+const attributeName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a D365 attribute logical name like testemailconfigurationscheduled');
+const TEST_AND_ENABLE_FIELDS = {
+  scheduled: 'testemailconfigurationscheduled',
+  postponeUntil: 'postponetestemailconfigurationuntil',
+  completedOn: 'testmailboxaccesscompletedon',
+};
 
 const mailboxes = z
   .strictObject({
@@ -211,6 +239,16 @@ const mailboxes = z
     testAndEnable: z.boolean().default(true).describe('Schedule Test & Enable and wait for the results'),
     appointmentsContactsTasks: z.boolean().default(true).describe('Also synchronise appointments, contacts and tasks'),
     outlookApp: z.boolean().default(false).describe('Deploy the App for Outlook to eligible users (UNCONFIRMED API)'),
+    testAndEnableFields: z
+      .strictObject({
+        scheduled: attributeName.default('testemailconfigurationscheduled'),
+        postponeUntil: attributeName.default('postponetestemailconfigurationuntil'),
+        completedOn: attributeName.default('testmailboxaccesscompletedon'),
+      })
+      .default(TEST_AND_ENABLE_FIELDS)
+      .describe(
+        'Mailbox attributes that schedule and report Test & Enable (Microsoft documents no Web API for it: UNCONFIRMED, hence configurable)',
+      ),
     poll: z
       .strictObject({
         intervalSeconds: z.number().int().min(1).max(600).default(30),
@@ -224,6 +262,7 @@ const mailboxes = z
     testAndEnable: true,
     appointmentsContactsTasks: true,
     outlookApp: false,
+    testAndEnableFields: TEST_AND_ENABLE_FIELDS,
     poll: { intervalSeconds: 30, timeoutMinutes: 30 },
   });
 
@@ -233,20 +272,25 @@ const email = z
       .strictObject({
         name: z.string().min(1).max(100).default('Exchange Online (Hybrid)'),
         autodiscover: z.boolean().default(true).describe('Let D365 find the Exchange Online URL (recommended)'),
+        organizationDefault: z
+          .boolean()
+          .default(true)
+          .describe("Make the profile the organization's default (Email Configuration Settings › Server Profile)"),
         incomingServerLocation: httpsUrl('email.profile.incomingServerLocation').optional(),
         outgoingServerLocation: httpsUrl('email.profile.outgoingServerLocation').optional(),
       })
-      .default({ name: 'Exchange Online (Hybrid)', autodiscover: true }),
+      .default({ name: 'Exchange Online (Hybrid)', autodiscover: true, organizationDefault: true }),
     mailboxes,
   })
   .default({
-    profile: { name: 'Exchange Online (Hybrid)', autodiscover: true },
+    profile: { name: 'Exchange Online (Hybrid)', autodiscover: true, organizationDefault: true },
     mailboxes: {
       select: 'all-active-users',
       approve: true,
       testAndEnable: true,
       appointmentsContactsTasks: true,
       outlookApp: false,
+      testAndEnableFields: TEST_AND_ENABLE_FIELDS,
       poll: { intervalSeconds: 30, timeoutMinutes: 30 },
     },
   })

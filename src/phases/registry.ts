@@ -5,12 +5,17 @@ import { configCheck } from './preflight/config-check.js';
 import { certificateCheck } from './preflight/certificate-check.js';
 import { deadlineCheck } from './preflight/deadline-check.js';
 import { entraCheck } from './preflight/entra-checks.js';
+import { d365PreflightCheck } from './preflight/d365-checks.js';
+import { configureMailboxesPhase } from './configure-mailboxes.js';
+import { verifyPhase } from './verify.js';
 import { registerEntraPhase } from './register-entra.js';
 import { retirePreviousPhase } from './retire-previous.js';
 
 export const PHASES: Phase[] = [
-  createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck]),
+  createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck, d365PreflightCheck]),
   registerEntraPhase,
+  configureMailboxesPhase,
+  verifyPhase,
   retirePreviousPhase,
 ];
 

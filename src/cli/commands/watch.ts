@@ -1,0 +1,82 @@
+// d365-exo-sync watch — expiry monitoring for a scheduled pipeline: exit 0 when everything has more
+// than --min-days left, 1 otherwise (or when something could not be checked), 2 on a usage error.
+import { CliHost, type CliIo } from '../../hosts/cli-host.js';
+import { loadExtraCa } from '../../graph/http-client.js';
+import { createEntraServices } from '../../phases/entra/services.js';
+import { textTable } from '../../report/markdown.js';
+import { defaultWatchUrls, watch } from '../../watch/watch.js';
+import { loadConfigOrReport } from '../context.js';
+import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
+
+export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--json]
+
+Checks how long is left before something expires: the TLS certificate the D365 URL presents (and
+AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service principal in Entra ID.
+
+  --config FILE   the config file
+  --min-days N    fewer days left than this fails the check (default 30)
+  --url URL       check this https URL instead of the configured ones; repeat for several
+  --skip-entra    do not sign in to Entra ID (only the TLS certificates)
+  --json          print the report as JSON
+
+Exit: 0 all fine, 1 something expires within --min-days or could not be checked, 2 usage error.
+`;
+
+export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' },
+    'min-days': { type: 'string' },
+    url: { type: 'string', multiple: true },
+    'skip-entra': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout(WATCH_HELP);
+    return EXIT.ok;
+  }
+  if (!values.config) throw new UsageError('--config FILE is required');
+  let minDays = 30;
+  if (values['min-days'] !== undefined) {
+    if (!/^\d+$/.test(values['min-days']))
+      throw new UsageError(`--min-days must be a whole number of days, not "${values['min-days']}"`);
+    minDays = Number(values['min-days']);
+  }
+  for (const url of values.url ?? []) {
+    if (!URL.canParse(url) || new URL(url).protocol !== 'https:')
+      throw new UsageError(`--url ${url}: give an https:// URL`);
+  }
+  const json = values.json === true;
+  const loaded = loadConfigOrReport(values.config, io, json);
+  if (!loaded) return EXIT.failed;
+  const host = new CliHost(io);
+  const ca = loadExtraCa(io.env);
+  const report = await watch({
+    minDays,
+    urls: values.url?.length ? values.url : defaultWatchUrls(loaded.config),
+    ...(values['skip-entra'] ? {} : { entra: createEntraServices(loaded.config, host, io.env) }),
+    ...(ca ? { ca } : {}),
+    now: new Date(),
+  });
+  if (json) io.stdout(host.mask(JSON.stringify(report, null, 2)) + '\n');
+  else {
+    const rows = [
+      ...report.certificates.map((c) => [
+        'TLS ' + c.url,
+        c.ok ? String(c.daysRemaining) : '—',
+        c.notAfter ?? c.error ?? '',
+      ]),
+      ...(report.keys ?? []).map((k) => [
+        `key ${k.thumbprint ?? k.keyId} (${k.addedBy})`,
+        k.daysLeft === null ? '—' : String(k.daysLeft),
+        `${k.state}, ends ${k.end ?? '—'}`,
+      ]),
+    ];
+    io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows)));
+    io.stdout(
+      report.ok
+        ? `\nAll fine: more than ${minDays} days left.\n`
+        : '\n' + report.problems.map((p) => `problem: ${p}`).join('\n') + '\n',
+    );
+  }
+  return report.ok ? EXIT.ok : EXIT.failed;
+}

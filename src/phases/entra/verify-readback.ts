@@ -1,0 +1,88 @@
+// The Entra ID part of verify: the current certificate is a valid Verify key of the Dynamics CRM
+// service principal, and the service principal names are there. Read-only; verify runs it through
+// services.verifyReadbacks.
+import { DYNAMICS_APP_ID } from '../../config/schema.js';
+import {
+  keysForCertificate,
+  keyState,
+  mergeServicePrincipalNames,
+  wantedServicePrincipalNames,
+} from '../../graph/key-credentials.js';
+import type { StepResult } from '../phase.js';
+import type { VerifyReadback } from '../verify.js';
+import { errorText, failedReadStep, newCertificate, normalizeThumbprint, readCloudState, summaries } from './common.js';
+import { requireEntra } from './services.js';
+
+export const entraReadback: VerifyReadback = {
+  id: 'entra',
+  title: 'Entra ID: the certificate on the Dynamics CRM service principal',
+  async collect(ctx) {
+    const entra = requireEntra(ctx, 'verify (Entra ID readback)');
+    const thumbprint = normalizeThumbprint(ctx.inputs.thumbprint) ?? newCertificate(ctx)?.thumbprint;
+    const target = `service principal of appId ${DYNAMICS_APP_ID}`;
+    if (!thumbprint) {
+      return [
+        {
+          id: 'entra.key-present',
+          title: 'The current certificate is a key credential',
+          target,
+          // Without a certificate there is nothing to look for; verify then names no verified-thumbprint,
+          // so retire-previous cannot act on this run.
+          status: 'skipped',
+          before: null,
+          after: null,
+          evidence: 'no current certificate to look for: pass thumbprint=<register-entra output> (or the PFX)',
+        },
+      ];
+    }
+    let state;
+    try {
+      state = await readCloudState(ctx, entra);
+    } catch (error) {
+      return [
+        {
+          id: failedReadStep(error),
+          title: 'Read the service principal',
+          target,
+          status: 'failed',
+          before: null,
+          after: null,
+          error: errorText(error),
+        },
+      ];
+    }
+    const results: StepResult[] = [];
+    const keys = keysForCertificate(state.keys, thumbprint);
+    const valid = keys.find((k) => keyState(k, ctx.now) === 'valid');
+    results.push({
+      id: 'entra.key-present',
+      title: 'The current certificate is a key credential',
+      target: `service principal ${state.servicePrincipal.id}`,
+      status: valid ? 'unchanged' : 'failed',
+      before: null,
+      after: summaries(keys, ctx.now),
+      evidence: { thumbprint, tenantId: state.organization.id },
+      ...(valid
+        ? {}
+        : {
+            error: keys.length
+              ? `the key of ${thumbprint} is not valid now (${keys.map((k) => `${k.startDateTime} – ${k.endDateTime}`).join(', ')})`
+              : `${thumbprint} is not among the key credentials: run register-entra`,
+          }),
+    });
+    const missing = mergeServicePrincipalNames(
+      state.servicePrincipal.servicePrincipalNames,
+      wantedServicePrincipalNames(DYNAMICS_APP_ID, ctx.config.tenant.rootDomain, ctx.config.tenant.ensureDomainSpn),
+    ).added;
+    results.push({
+      id: 'entra.service-principal-names',
+      title: 'The service principal names are there',
+      target: `service principal ${state.servicePrincipal.id}`,
+      status: missing.length ? 'failed' : 'unchanged',
+      before: null,
+      after: state.servicePrincipal.servicePrincipalNames,
+      ...(missing.length ? { error: `missing ${missing.join(', ')}: run register-entra` } : {}),
+    });
+    return results;
+  },
+};

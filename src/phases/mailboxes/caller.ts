@@ -1,0 +1,61 @@
+// Who the toolkit runs as in D365, and whether that account may do the mailbox work: WhoAmI, the
+// System Administrator role (by its fixed role template id), and the email privileges. v9.0's
+// RetrieveUserPrivileges returns privilege ids only, so the names are looked up in `privileges` first.
+import type { WebApiClient } from '../../crm/client.js';
+import {
+  EMAIL_PRIVILEGES,
+  inFilter,
+  odataQuery,
+  sameId,
+  SYSTEM_ADMINISTRATOR_ROLE_TEMPLATE_ID,
+} from '../../crm/entities.js';
+
+export interface CallerInfo {
+  userId: string;
+  organizationId: string;
+  businessUnitId: string;
+  systemAdministrator: boolean;
+  roles: string[];
+  /** Privilege name → held. */
+  privileges: Record<string, boolean>;
+  /** Email privileges not held, with the names the role editor shows. */
+  missing: Array<{ name: string; label: string }>;
+}
+
+export async function readCaller(
+  client: WebApiClient,
+  wanted: string[] = Object.keys(EMAIL_PRIVILEGES),
+): Promise<CallerInfo> {
+  const me = await client.whoAmI();
+  const roles = await client.get<{ value: Array<{ name?: string; _roletemplateid_value?: string | null }> }>(
+    `systemusers(${me.UserId})/systemuserroles_association${odataQuery({ $select: 'name,_roletemplateid_value' })}`,
+  );
+  const systemAdministrator = roles.value.some(
+    (role) =>
+      sameId(role._roletemplateid_value, SYSTEM_ADMINISTRATOR_ROLE_TEMPLATE_ID) || role.name === 'System Administrator',
+  );
+  const known = await client.get<{ value: Array<{ privilegeid: string; name: string }> }>(
+    `privileges${odataQuery({ $select: 'privilegeid,name', $filter: inFilter('name', wanted) })}`,
+  );
+  const held = await client.get<{ RolePrivileges: Array<{ PrivilegeId: string; PrivilegeName?: string }> }>(
+    `systemusers(${me.UserId})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`,
+  );
+  const heldIds = new Set(held.RolePrivileges.map((p) => p.PrivilegeId.toLowerCase()));
+  const heldNames = new Set(held.RolePrivileges.map((p) => p.PrivilegeName).filter(Boolean));
+  const privileges: Record<string, boolean> = {};
+  for (const name of wanted) {
+    const id = known.value.find((p) => p.name.toLowerCase() === name.toLowerCase())?.privilegeid;
+    privileges[name] = heldNames.has(name) || (!!id && heldIds.has(id.toLowerCase()));
+  }
+  return {
+    userId: me.UserId,
+    organizationId: me.OrganizationId,
+    businessUnitId: me.BusinessUnitId,
+    systemAdministrator,
+    roles: roles.value.map((role) => role.name ?? role._roletemplateid_value ?? '?'),
+    privileges,
+    missing: wanted
+      .filter((name) => !privileges[name])
+      .map((name) => ({ name, label: EMAIL_PRIVILEGES[name] ?? name })),
+  };
+}

@@ -1,0 +1,149 @@
+// What a mailbox needs: server-side sync for incoming and outgoing email (and appointments, contacts
+// and tasks when configured), the profile, an approved address, and a Test & Enable when anything
+// changed or the last test did not pass. Nothing is written for a mailbox that is already right.
+import {
+  ACT_DELIVERY,
+  APPROVAL,
+  INCOMING_DELIVERY,
+  OUTGOING_DELIVERY,
+  sameId,
+  TEST_STATUS,
+} from '../../crm/entities.js';
+import type { MailboxRecord } from './select.js';
+import type { MailboxSettings } from './settings.js';
+
+export interface MailboxChange {
+  /** Attribute changes of the mailbox itself (delivery methods, profile binding). */
+  settings: Record<string, unknown>;
+  /** The address needs approving and the runner may approve it. */
+  approve: boolean;
+  /** The address needs approving but the runner lacks prvApproveRejectEmailAddress. */
+  approvalBlocked: boolean;
+  /** Schedule Test & Enable. */
+  test: boolean;
+  /** Wait for a Test & Enable result (scheduled now, or already scheduled before this run). */
+  awaitTest: boolean;
+}
+
+export interface ChangeContext {
+  profileId: string | undefined;
+  settings: MailboxSettings;
+  /** Whether the runner holds prvApproveRejectEmailAddress. */
+  canApprove: boolean;
+}
+
+/** Which directions are synchronised and therefore tested. */
+export function wantedDirections(
+  record: MailboxRecord,
+  settings: MailboxSettings,
+): { incoming: boolean; outgoing: boolean; act: boolean } {
+  return {
+    incoming: true,
+    outgoing: true,
+    act: settings.appointmentsContactsTasks && record.ownerType === 'systemuser',
+  };
+}
+
+/** Every synchronised direction passed its last test and is enabled. */
+export function healthy(record: MailboxRecord, settings: MailboxSettings): boolean {
+  const wanted = wantedDirections(record, settings);
+  return (
+    record.incomingStatus === TEST_STATUS.success &&
+    record.enabledIncoming !== false &&
+    record.outgoingStatus === TEST_STATUS.success &&
+    record.enabledOutgoing !== false &&
+    (!wanted.act || (record.actStatus === TEST_STATUS.success && record.enabledAct !== false))
+  );
+}
+
+export function mailboxChange(record: MailboxRecord, context: ChangeContext): MailboxChange {
+  const { settings } = context;
+  const changes: Record<string, unknown> = {};
+  if (record.incoming !== INCOMING_DELIVERY.serverSideSync)
+    changes.incomingemaildeliverymethod = INCOMING_DELIVERY.serverSideSync;
+  if (record.outgoing !== OUTGOING_DELIVERY.serverSideSync)
+    changes.outgoingemaildeliverymethod = OUTGOING_DELIVERY.serverSideSync;
+  if (wantedDirections(record, settings).act && record.act !== ACT_DELIVERY.serverSideSync) {
+    changes.actdeliverymethod = ACT_DELIVERY.serverSideSync;
+  }
+  if (context.profileId && !sameId(record.profileId, context.profileId)) {
+    changes['emailserverprofile@odata.bind'] = `/emailserverprofiles(${context.profileId})`;
+  }
+  const needsApproval = settings.approve && record.approval !== APPROVAL.approved;
+  const approve = needsApproval && context.canApprove;
+  const changed = Object.keys(changes).length > 0 || approve;
+  const needsTest = settings.testAndEnable && (changed || !healthy(record, settings));
+  // A test already scheduled and due is only waited for, unless the mailbox is written anyway.
+  const alreadyDue = record.scheduled === true && !record.postponeUntil;
+  const test = needsTest && (changed || !alreadyDue);
+  return {
+    settings: changes,
+    approve,
+    approvalBlocked: needsApproval && !context.canApprove,
+    test,
+    awaitTest: needsTest,
+  };
+}
+
+/** The PATCH body for a mailbox (one operation: D365 forwards the approval to the user or queue). */
+export function mailboxPatch(
+  change: MailboxChange,
+  settings: MailboxSettings,
+  withApproval = true,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...change.settings };
+  if (change.approve && withApproval) body.emailrouteraccessapproval = APPROVAL.approved;
+  if (change.test) {
+    body[settings.testFields.scheduled] = true;
+    body[settings.testFields.postponeUntil] = null;
+  }
+  return body;
+}
+
+export function hasWrites(change: MailboxChange): boolean {
+  return Object.keys(change.settings).length > 0 || change.approve || change.test;
+}
+
+const INCOMING_LABELS: Record<number, string> = {
+  0: 'None',
+  1: 'Dynamics 365 for Outlook',
+  2: 'Server-Side Synchronization',
+  3: 'Forward Mailbox',
+};
+const OUTGOING_LABELS: Record<number, string> = {
+  0: 'None',
+  1: 'Dynamics 365 for Outlook',
+  2: 'Server-Side Synchronization',
+};
+const ACT_LABELS: Record<number, string> = {
+  0: 'Dynamics 365 for Outlook',
+  1: 'Server-Side Synchronization',
+  2: 'None',
+};
+const APPROVAL_LABELS: Record<number, string> = { 0: 'Empty', 1: 'Approved', 2: 'Pending Approval', 3: 'Rejected' };
+const TEST_LABELS: Record<number, string> = { 0: 'Not Run', 1: 'Success', 2: 'Failure' };
+
+const label = (labels: Record<number, string>, value: number | null) =>
+  value === null ? '(none)' : (labels[value] ?? String(value));
+
+export const labels = {
+  incoming: (v: number | null) => label(INCOMING_LABELS, v),
+  outgoing: (v: number | null) => label(OUTGOING_LABELS, v),
+  act: (v: number | null) => label(ACT_LABELS, v),
+  approval: (v: number | null) => label(APPROVAL_LABELS, v),
+  test: (v: number | null) => label(TEST_LABELS, v),
+};
+
+/** The settings of a mailbox in words, for before/after in the run record. */
+export function describeSettings(
+  record: MailboxRecord,
+  profileName: (id: string | null) => string,
+): Record<string, string> {
+  return {
+    incoming: labels.incoming(record.incoming),
+    outgoing: labels.outgoing(record.outgoing),
+    act: labels.act(record.act),
+    profile: profileName(record.profileId),
+    approval: labels.approval(record.approval),
+  };
+}

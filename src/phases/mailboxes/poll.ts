@@ -1,0 +1,121 @@
+// Waiting for D365's asynchronous service: one paged query over all selected mailboxes per round (never
+// one request per mailbox), until every awaited mailbox has a result or the time is up. A test is
+// finished when testmailboxaccesscompletedon moved on from its value before the run (D365's own clock,
+// so the runner's clock does not matter) and every tested direction shows Success or Failure; a Failure
+// ends the wait for that mailbox at once (D365 may keep it scheduled for retries).
+import type { Logger } from '../../hosts/host.js';
+import type { WebApiClient } from '../../crm/client.js';
+import { TEST_STATUS, type MailboxRow } from '../../crm/entities.js';
+import type { Clock } from '../../crm/services.js';
+import { wantedDirections } from './changes.js';
+import { refreshRecord, type MailboxRecord, type Selection } from './select.js';
+import type { MailboxSettings } from './settings.js';
+
+export interface PollOptions {
+  client: WebApiClient;
+  settings: MailboxSettings;
+  selection: Selection;
+  records: Map<string, MailboxRecord>;
+  /** Mailbox ids still waiting. Emptied as results arrive; what is left timed out. */
+  pending: Set<string>;
+  done: (record: MailboxRecord) => boolean;
+  /** For the progress line: "Test & Enable", "App for Outlook". */
+  what: string;
+  clock: Clock;
+  log: Logger;
+  timeoutMs: number;
+  failed?: (record: MailboxRecord) => boolean;
+}
+
+export interface PollOutcome {
+  rounds: number;
+  timedOut: boolean;
+}
+
+export async function pollUntilDone(options: PollOptions): Promise<PollOutcome> {
+  const { client, settings, selection, records, pending, clock, log } = options;
+  const total = pending.size;
+  const started = clock.now().getTime();
+  let rounds = 0;
+  while (pending.size) {
+    const elapsed = clock.now().getTime() - started;
+    if (elapsed >= options.timeoutMs) break;
+    await clock.sleep(Math.min(settings.pollIntervalMs, options.timeoutMs - elapsed));
+    rounds++;
+    for await (const page of client.pages<MailboxRow>(selection.pollPath)) {
+      for (const row of page) {
+        const id = row.mailboxid.toLowerCase();
+        if (!pending.has(id)) continue;
+        const record = records.get(id);
+        if (!record) continue;
+        refreshRecord(record, row, settings);
+        if (options.done(record)) pending.delete(id);
+      }
+    }
+    const finished = total - pending.size;
+    const failed = options.failed
+      ? [...records.values()].filter((r) => !pending.has(r.id) && options.failed!(r)).length
+      : 0;
+    const left = Math.max(0, Math.round((options.timeoutMs - (clock.now().getTime() - started)) / 60_000));
+    log.info(
+      `${options.what}: ${finished} of ${total} mailboxes have a result${failed ? ` (${failed} failed)` : ''}` +
+        (pending.size
+          ? `; waiting for ${pending.size}, about ${left} min left (round ${rounds})`
+          : ` (round ${rounds})`),
+    );
+  }
+  return { rounds, timedOut: pending.size > 0 };
+}
+
+/** Test & Enable finished for a mailbox, judged against its completion time before the run. */
+export function testFinished(record: MailboxRecord, baseline: string | null, settings: MailboxSettings): boolean {
+  if (!record.completedOn || record.completedOn === baseline) return false;
+  const wanted = wantedDirections(record, settings);
+  const statuses = [record.incomingStatus, record.outgoingStatus, ...(wanted.act ? [record.actStatus] : [])];
+  if (statuses.some((s) => s === TEST_STATUS.failure)) return true;
+  return statuses.every((s) => s === TEST_STATUS.success || s === TEST_STATUS.failure);
+}
+
+/** A finished test with a Failure in a tested direction. */
+export function testFailed(record: MailboxRecord, settings: MailboxSettings): boolean {
+  const wanted = wantedDirections(record, settings);
+  return [record.incomingStatus, record.outgoingStatus, ...(wanted.act ? [record.actStatus] : [])].some(
+    (s) => s === TEST_STATUS.failure,
+  );
+}
+
+export interface TestRun {
+  rounds: number;
+  timedOut: Set<string>;
+}
+
+/** Waits for Test & Enable of the given mailboxes; `baselines` holds completedOn before the run. */
+export async function awaitTests(
+  client: WebApiClient,
+  settings: MailboxSettings,
+  selection: Selection,
+  records: Map<string, MailboxRecord>,
+  baselines: Map<string, string | null>,
+  clock: Clock,
+  log: Logger,
+): Promise<TestRun> {
+  const pending = new Set(baselines.keys());
+  if (pending.size === 0) return { rounds: 0, timedOut: new Set() };
+  log.info(
+    `Test & Enable: waiting for ${pending.size} mailboxes (one query every ${settings.pollIntervalMs / 1000} s, at most ${settings.pollTimeoutMs / 60_000} min)`,
+  );
+  const outcome = await pollUntilDone({
+    client,
+    settings,
+    selection,
+    records,
+    pending,
+    done: (record) => testFinished(record, baselines.get(record.id) ?? null, settings),
+    failed: (record) => baselines.has(record.id) && testFailed(record, settings),
+    what: 'Test & Enable',
+    clock,
+    log,
+    timeoutMs: settings.pollTimeoutMs,
+  });
+  return { rounds: outcome.rounds, timedOut: new Set(pending) };
+}

@@ -1,0 +1,230 @@
+// The steps configure-mailboxes and verify share: who runs this, the email server profile, the
+// organization's default profile, and writing the mailbox changes in change sets.
+import type { WebApiClient, ChangeUnit } from '../../crm/client.js';
+import { CrmError } from '../../crm/errors.js';
+import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, sameId } from '../../crm/entities.js';
+import type { Logger } from '../../hosts/host.js';
+import type { StepResult } from '../phase.js';
+import type { CallerInfo } from './caller.js';
+import { mailboxPatch, type MailboxChange } from './changes.js';
+import { planProfile, profilePatch, profileSummary, readProfilesByName, type ProfilePlan } from './profile.js';
+import type { MailboxRecord } from './select.js';
+import type { MailboxSettings } from './settings.js';
+
+export function callerResult(caller: CallerInfo, needed: string[]): StepResult {
+  const missing = caller.missing.filter((m) => needed.includes(m.name));
+  const warnings: string[] = [];
+  if (!caller.systemAdministrator)
+    warnings.push('the runner’s D365 account does not have the System Administrator role');
+  for (const m of missing) warnings.push(`the runner’s D365 account lacks ${m.name} (${m.label})`);
+  return {
+    id: 'crm.caller',
+    title: 'D365 account the toolkit runs as',
+    target: caller.userId,
+    status: 'unchanged',
+    before: null,
+    after: {
+      userId: caller.userId,
+      organizationId: caller.organizationId,
+      systemAdministrator: caller.systemAdministrator,
+      roles: caller.roles,
+    },
+    evidence: { privileges: caller.privileges },
+    ...(warnings.length ? { warnings } : {}),
+  };
+}
+
+export const PROFILE_STEP_ID = 'crm.email-server-profile';
+
+function profileBase(settings: MailboxSettings) {
+  return {
+    id: PROFILE_STEP_ID,
+    title: `Email server profile "${settings.profileName}" (Exchange Online (Hybrid))`,
+    target: settings.profileName,
+  };
+}
+
+/** Whether an error means the request may not have reached D365 (worth looking before trying again). */
+function maybeLost(error: unknown): boolean {
+  return !(error instanceof CrmError) || error.status >= 500;
+}
+
+/** Creates or updates the profile so it matches; returns its id (undefined when it could not). */
+export async function ensureProfile(
+  client: WebApiClient,
+  settings: MailboxSettings,
+  tenantId: string | undefined,
+  log: Logger,
+): Promise<{ result: StepResult; profileId?: string }> {
+  const base = profileBase(settings);
+  const warnings = tenantId
+    ? []
+    : [
+        'no tenant id (tenant.id, or the tenant-id output of register-entra): the profile relies on the deployment’s S2STenantId',
+      ];
+  const plan: ProfilePlan = planProfile(settings, tenantId, await readProfilesByName(client, settings.profileName));
+  const withWarnings = (result: StepResult): StepResult => (warnings.length ? { ...result, warnings } : result);
+  try {
+    switch (plan.kind) {
+      case 'conflict':
+        return {
+          result: {
+            ...base,
+            status: 'failed',
+            before: plan.profiles.map(profileSummary),
+            after: null,
+            error: plan.message,
+          },
+        };
+      case 'unchanged':
+        return {
+          result: withWarnings({
+            ...base,
+            status: 'unchanged',
+            before: profileSummary(plan.profile),
+            after: profileSummary(plan.profile),
+            evidence: { emailserverprofileid: plan.profile.emailserverprofileid },
+          }),
+          profileId: plan.profile.emailserverprofileid,
+        };
+      case 'update': {
+        await client.update('emailserverprofiles', plan.profile.emailserverprofileid, profilePatch(plan.differences));
+        const [after] = await readProfilesByName(client, settings.profileName);
+        log.info(`Email server profile "${settings.profileName}": updated ${Object.keys(plan.differences).join(', ')}`);
+        return {
+          result: withWarnings({
+            ...base,
+            status: 'changed',
+            before: profileSummary(plan.profile),
+            after: profileSummary(after),
+            evidence: { emailserverprofileid: plan.profile.emailserverprofileid, changed: plan.differences },
+          }),
+          profileId: plan.profile.emailserverprofileid,
+        };
+      }
+      case 'create': {
+        let id: string;
+        try {
+          id = await client.create('emailserverprofiles', plan.body);
+        } catch (error) {
+          if (!maybeLost(error)) throw error;
+          // The answer may have been lost after D365 created the profile: look before creating again.
+          const existing = await readProfilesByName(client, settings.profileName);
+          if (existing.length === 1) id = existing[0]!.emailserverprofileid;
+          else if (existing.length === 0) id = await client.create('emailserverprofiles', plan.body);
+          else throw error;
+        }
+        const [after] = await readProfilesByName(client, settings.profileName);
+        log.info(`Email server profile "${settings.profileName}": created (${id})`);
+        return {
+          result: withWarnings({
+            ...base,
+            status: 'changed',
+            before: null,
+            after: profileSummary(after),
+            evidence: { emailserverprofileid: id, created: plan.body },
+          }),
+          profileId: id,
+        };
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof CrmError)) throw error;
+    return { result: { ...base, status: 'failed', before: null, after: null, error: error.message } };
+  }
+}
+
+/** Makes the profile the organization's default (Email Configuration Settings › Server Profile). */
+export async function ensureOrganizationDefault(
+  client: WebApiClient,
+  organizationId: string,
+  profileId: string,
+  settings: MailboxSettings,
+  apply: boolean,
+): Promise<StepResult> {
+  const base = {
+    id: 'crm.organization-default-profile',
+    title: 'Default email server profile of the organization',
+    target: organizationId,
+  };
+  try {
+    const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
+      `organizations(${organizationId})?$select=_defaultemailserverprofileid_value`,
+    );
+    const before = org._defaultemailserverprofileid_value ?? null;
+    if (sameId(before, profileId)) return { ...base, status: 'unchanged', before, after: before };
+    if (!apply) return { ...base, status: 'skipped', before, after: profileId };
+    await client.update('organizations', organizationId, {
+      'defaultemailserverprofileid@odata.bind': `/emailserverprofiles(${profileId})`,
+    });
+    return { ...base, status: 'changed', before, after: profileId, evidence: { profile: settings.profileName } };
+  } catch (error) {
+    if (!(error instanceof CrmError)) throw error;
+    return { ...base, status: 'failed', before: null, after: profileId, error: error.message };
+  }
+}
+
+export interface WriteOutcome {
+  /** Mailbox id → D365's error, for the mailboxes whose change set failed. */
+  errors: Map<string, string>;
+  /** Mailboxes whose approval was dropped because the runner may not approve. */
+  approvalDenied: Set<string>;
+  units: number;
+}
+
+/**
+ * Writes the mailbox changes, one change set (one PATCH) per mailbox. When D365 refuses the approval
+ * (prvApproveRejectEmailAddress missing after all), the mailbox is written again without it, and the
+ * approval is left out for the remaining mailboxes instead of failing each of them.
+ */
+export async function writeMailboxChanges(
+  client: WebApiClient,
+  records: MailboxRecord[],
+  changes: Map<string, MailboxChange>,
+  settings: MailboxSettings,
+  log: Logger,
+): Promise<WriteOutcome> {
+  const units: ChangeUnit<string>[] = [];
+  for (const record of records) {
+    const change = changes.get(record.id);
+    if (!change) continue;
+    const body = mailboxPatch(change, settings);
+    if (Object.keys(body).length)
+      units.push({ key: record.id, operations: [{ method: 'PATCH', path: `mailboxes(${record.id})`, body }] });
+  }
+  const errors = new Map<string, string>();
+  const approvalDenied = new Set<string>();
+  if (units.length === 0) return { errors, approvalDenied, units: 0 };
+  let denied: CrmError | undefined;
+  const strip = (unit: ChangeUnit<string>): ChangeUnit<string> => {
+    const body = { ...unit.operations[0]!.body };
+    if (!('emailrouteraccessapproval' in body)) return unit;
+    delete body.emailrouteraccessapproval;
+    approvalDenied.add(unit.key);
+    return { key: unit.key, operations: [{ ...unit.operations[0]!, body }] };
+  };
+  let lastShown = 0;
+  const results = await client.executeChangeSets(units, {
+    idempotent: true,
+    prepare: (unit) => (denied ? strip(unit) : unit),
+    retryWith: (unit, error) => {
+      if (!error.isPrivilegeDenied || !('emailrouteraccessapproval' in (unit.operations[0]!.body ?? {})))
+        return undefined;
+      if (!denied)
+        log.warn(
+          `D365 refused to approve ${unit.key}: ${error.message}. Leaving approval out (${APPROVE_PRIVILEGE}: ${EMAIL_PRIVILEGES[APPROVE_PRIVILEGE]}).`,
+        );
+      denied = error;
+      const stripped = strip(unit);
+      return Object.keys(stripped.operations[0]!.body ?? {}).length ? stripped : undefined;
+    },
+    onProgress: (done, total) => {
+      if (done === total || done - lastShown >= Math.max(100, total / 10)) {
+        lastShown = done;
+        log.info(`Mailbox settings: ${done} of ${total} written`);
+      }
+    },
+  });
+  for (const result of results) if (!result.ok) errors.set(result.key, result.error?.message ?? 'failed');
+  return { errors, approvalDenied, units: units.length };
+}

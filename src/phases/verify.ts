@@ -1,0 +1,368 @@
+// verify: reads everything back and changes nothing. The D365 part checks the Exchange Online (Hybrid)
+// profile, the organization's default profile and every selected mailbox (server-side sync, profile,
+// approval, last test), and by default runs Test & Enable again, which is the only proof that server-side
+// sync works with the current certificate (it schedules a test; no setting is written). Other phases add
+// their readbacks through services.verifyReadbacks, or hand them over as inputs named readback-<phase>
+// (JSON: StepResult[] or { results: StepResult[] }); verify collects them all into one report.
+import { APPROVAL, INCOMING_DELIVERY, OUTGOING_DELIVERY, ACT_DELIVERY, sameId } from '../crm/entities.js';
+import { loadPfx, sha1Thumbprint } from '../cert/index.js';
+import type { CrmServices } from '../crm/services.js';
+import type { InputDefinition } from '../hosts/host.js';
+import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
+import { readAlertDetails } from './mailboxes/alerts.js';
+import { describeSettings, healthy, wantedDirections } from './mailboxes/changes.js';
+import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
+
+import { awaitTests, testFailed } from './mailboxes/poll.js';
+import { planProfile, profileSummary, readProfilesByName } from './mailboxes/profile.js';
+import { mailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
+import { selectMailboxes, type MailboxRecord } from './mailboxes/select.js';
+import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
+
+/** A readback another phase contributes to verify (Entra key, server thumbprints, S2S settings, ...). */
+export interface VerifyReadback {
+  id: string;
+  title: string;
+  collect(ctx: PhaseContext): Promise<StepResult[]>;
+}
+
+declare module './phase.js' {
+  interface PhaseServices {
+    crm?: CrmServices;
+    /** Readbacks of the other phases, run by verify after the D365 checks. */
+    verifyReadbacks?: VerifyReadback[];
+  }
+}
+
+export const RETEST_INPUT: InputDefinition = {
+  name: 'retest',
+  description:
+    'Run Test & Enable again on every selected mailbox (schedules the test only; no setting changes). true or false',
+  default: 'true',
+};
+
+function retestWanted(ctx: PhaseContext): boolean {
+  // A pipeline input (action.yml/task.json), or --set retest=false on the command line.
+  const value = (ctx.inputs.retest ?? ctx.host.getInput(RETEST_INPUT) ?? 'true').trim().toLowerCase();
+  if (!['true', 'false'].includes(value)) throw new Error(`input retest must be true or false, not ${value}`);
+  return value === 'true';
+}
+
+/** What is not as configure-mailboxes leaves it, in words. */
+function setupProblems(record: MailboxRecord, profileId: string | undefined, settings: MailboxSettings): string[] {
+  const problems: string[] = [];
+  if (record.incoming !== INCOMING_DELIVERY.serverSideSync)
+    problems.push('incoming email is not on server-side synchronization');
+  if (record.outgoing !== OUTGOING_DELIVERY.serverSideSync)
+    problems.push('outgoing email is not on server-side synchronization');
+  if (wantedDirections(record, settings).act && record.act !== ACT_DELIVERY.serverSideSync) {
+    problems.push('appointments, contacts and tasks are not on server-side synchronization');
+  }
+  if (!profileId || !sameId(record.profileId, profileId))
+    problems.push(`the mailbox does not use the profile "${settings.profileName}"`);
+  if (settings.approve && record.approval !== APPROVAL.approved) problems.push('the email address is not approved');
+  return problems;
+}
+
+/** Readbacks handed over as inputs: readback-<phase> = JSON. */
+function inputReadbacks(ctx: PhaseContext): StepResult[] {
+  const results: StepResult[] = [];
+  for (const [name, value] of Object.entries(ctx.inputs)) {
+    const match = /^readback[-.](.+)$/.exec(name);
+    if (!match || value === undefined) continue;
+    try {
+      const parsed = JSON.parse(value) as StepResult[] | { results?: StepResult[] };
+      const list = Array.isArray(parsed) ? parsed : (parsed.results ?? []);
+      for (const item of list) {
+        if (!item || typeof item.id !== 'string' || typeof item.status !== 'string')
+          throw new Error('each entry needs id and status');
+        results.push({ ...item, id: `readback.${match[1]}.${item.id}` });
+      }
+    } catch (error) {
+      results.push({
+        id: `readback.${match[1]}`,
+        title: `Readback of ${match[1]}`,
+        target: name,
+        status: 'failed',
+        before: null,
+        after: null,
+        error: `input ${name} is not a readback (JSON list of step results): ${(error as Error).message}`,
+      });
+    }
+  }
+  return results;
+}
+
+async function plan(ctx: PhaseContext): Promise<Step[]> {
+  const settings = mailboxSettings(ctx.config);
+  const retest = retestWanted(ctx);
+  const steps: Step[] = [
+    {
+      id: 'crm.email-server-profile',
+      title: `Email server profile "${settings.profileName}"`,
+      target: settings.profileName,
+      action: 'check',
+      before: null,
+      after: null,
+    },
+    {
+      id: 'crm.mailboxes',
+      title: 'Mailboxes on server-side synchronization',
+      target: settings.select,
+      action: 'check',
+      before: null,
+      after: null,
+      note: retest
+        ? 'runs Test & Enable again on every selected mailbox (schedules the test; no setting changes)'
+        : 'reads the last Test & Enable results',
+    },
+  ];
+  for (const readback of ctx.services.verifyReadbacks ?? []) {
+    steps.push({
+      id: `readback.${readback.id}`,
+      title: readback.title,
+      target: readback.id,
+      action: 'check',
+      before: null,
+      after: null,
+    });
+  }
+  for (const name of Object.keys(ctx.inputs).filter((n) => /^readback[-.]/.test(n))) {
+    steps.push({
+      id: name.replace('-', '.'),
+      title: `Readback handed over as ${name}`,
+      target: name,
+      action: 'check',
+      before: null,
+      after: null,
+    });
+  }
+  return steps;
+}
+
+async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Record<string, string>): Promise<void> {
+  const { client, clock } = requireCrm(ctx, 'verify');
+  const settings = mailboxSettings(ctx.config);
+  const log = ctx.host.log;
+  const retest = retestWanted(ctx);
+  const startedAt = clock.now();
+  const startedTrips = client.roundTrips;
+  const me = await client.whoAmI();
+  outputs['organization-id'] = me.OrganizationId;
+
+  const profileBase = {
+    id: 'crm.email-server-profile',
+    title: `Email server profile "${settings.profileName}"`,
+    target: settings.profileName,
+  };
+  const profilePlan = planProfile(settings, tenantIdOf(ctx), await readProfilesByName(client, settings.profileName));
+  let profileId: string | undefined;
+  if (profilePlan.kind === 'unchanged') {
+    profileId = profilePlan.profile.emailserverprofileid;
+    results.push({
+      ...profileBase,
+      status: 'unchanged',
+      before: profileSummary(profilePlan.profile),
+      after: profileSummary(profilePlan.profile),
+    });
+  } else if (profilePlan.kind === 'update') {
+    profileId = profilePlan.profile.emailserverprofileid;
+    results.push({
+      ...profileBase,
+      status: 'failed',
+      before: profileSummary(profilePlan.profile),
+      after: profilePlan.differences,
+      error: `the profile differs from the configuration in ${Object.keys(profilePlan.differences).join(', ')}: run configure-mailboxes`,
+    });
+  } else {
+    results.push({
+      ...profileBase,
+      status: 'failed',
+      before: null,
+      after: null,
+      error: profilePlan.kind === 'create' ? 'there is no such profile: run configure-mailboxes' : profilePlan.message,
+    });
+  }
+  if (settings.organizationDefault && profileId) {
+    const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
+      `organizations(${me.OrganizationId})?$select=_defaultemailserverprofileid_value`,
+    );
+    const current = org._defaultemailserverprofileid_value ?? null;
+    results.push({
+      id: 'crm.organization-default-profile',
+      title: 'Default email server profile of the organization',
+      target: me.OrganizationId,
+      status: sameId(current, profileId) ? 'unchanged' : 'failed',
+      before: current,
+      after: current,
+      ...(sameId(current, profileId)
+        ? {}
+        : { error: `the organization's default profile is not "${settings.profileName}": run configure-mailboxes` }),
+    });
+  }
+
+  const selection = await ctx.host.group('D365: mailboxes', () => selectMailboxes(client, settings));
+  const records = new Map(selection.records.map((r) => [r.id, r]));
+  const name = (id: string | null) =>
+    !id ? '(none)' : profileId && sameId(id, profileId) ? settings.profileName : `another profile (${id})`;
+  const problems = new Map(selection.records.map((r) => [r.id, setupProblems(r, profileId, settings)]));
+  const baselines = new Map<string, string | null>();
+  const writeErrors = new Map<string, string>();
+  if (retest && settings.testAndEnable) {
+    const ready = selection.records.filter((r) => problems.get(r.id)!.length === 0);
+    const outcome = await client.executeChangeSets(
+      ready.map((r) => ({
+        key: r.id,
+        operations: [
+          {
+            method: 'PATCH' as const,
+            path: `mailboxes(${r.id})`,
+            body: { [settings.testFields.scheduled]: true, [settings.testFields.postponeUntil]: null },
+          },
+        ],
+      })),
+    );
+    for (const result of outcome) {
+      if (result.ok) baselines.set(result.key, records.get(result.key)!.completedOn);
+      else writeErrors.set(result.key, result.error?.message ?? 'failed');
+    }
+  }
+  const tests = await ctx.host.group('D365: Test & Enable', () =>
+    awaitTests(client, settings, selection, records, baselines, clock, log),
+  );
+  const failedIds = selection.records
+    .filter((r) => !tests.timedOut.has(r.id) && (baselines.has(r.id) ? testFailed(r, settings) : !healthy(r, settings)))
+    .map((r) => r.id);
+  const details = failedIds.length
+    ? await readAlertDetails(client, new Set(failedIds), clock, baselines.size ? startedAt : undefined)
+    : new Map<string, string>();
+
+  const outcomes: MailboxOutcome[] = selection.records.map((record) => {
+    const setup = problems.get(record.id)!;
+    const timedOut = tests.timedOut.has(record.id);
+    const tested = baselines.has(record.id);
+    const writeError =
+      writeErrors.get(record.id) ??
+      (setup.length ? `not set up: ${setup.join('; ')} — run configure-mailboxes` : undefined);
+    const failed = !!writeError || timedOut || (tested ? testFailed(record, settings) : !healthy(record, settings));
+    const described = describeSettings(record, name);
+    return {
+      record,
+      before: described,
+      after: described,
+      status: failed ? 'failed' : 'unchanged',
+      ...(writeError ? { writeError } : {}),
+      ...(timedOut ? { timedOut } : {}),
+      tested,
+      ...(details.has(record.id) ? { alertDetails: details.get(record.id)! } : {}),
+      warnings: [],
+    };
+  });
+  for (const outcome of outcomes) results.push(mailboxResult(outcome, settings));
+  for (const address of selection.missing) {
+    results.push({
+      id: `mailbox.${address}`,
+      title: `Mailbox ${address}`,
+      target: address,
+      status: 'failed',
+      before: null,
+      after: null,
+      error: 'no mailbox with this address in D365',
+    });
+  }
+  const failed = outcomes.filter((o) => o.status === 'failed').length + selection.missing.length;
+  results.push({
+    id: 'crm.mailboxes',
+    title: 'Mailboxes on server-side synchronization',
+    target: `${selection.records.length} mailboxes (${settings.select})`,
+    status: failed ? 'failed' : 'unchanged',
+    before: null,
+    after: null,
+    evidence: {
+      selected: selection.records.length,
+      failed,
+      retested: baselines.size,
+      pollRounds: tests.rounds,
+      roundTrips: client.roundTrips - startedTrips,
+    },
+    ...(failed ? { error: `${failed} mailboxes failed verification: see their steps for the fix` } : {}),
+  });
+  outputs['mailboxes-failed'] = String(failed);
+  await ctx.host.writeSummary(
+    summaryMarkdown('D365 mailboxes (verify)', outcomes, settings, [
+      `Email server profile **${settings.profileName}**: ${results.find((r) => r.id === 'crm.email-server-profile')?.status === 'unchanged' ? 'as configured' : 'NOT as configured'}`,
+      retest
+        ? `Test & Enable run again on ${baselines.size} mailboxes (${tests.rounds} status queries)`
+        : 'Last Test & Enable results (retest: false)',
+    ]),
+  );
+}
+
+async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+  const results: StepResult[] = [];
+  const outputs: Record<string, string> = {};
+  try {
+    await verifyD365(ctx, results, outputs);
+  } catch (error) {
+    // D365 unreachable (or no D365 client): say so, and still collect the other phases' readbacks.
+    results.push({
+      id: 'crm.webapi',
+      title: 'D365 Web API',
+      target: ctx.config.deployment.webApi.url ?? ctx.config.deployment.url,
+      status: 'failed',
+      before: null,
+      after: null,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  for (const readback of ctx.services.verifyReadbacks ?? []) {
+    try {
+      results.push(...(await ctx.host.group(`Readback: ${readback.title}`, () => readback.collect(ctx))));
+    } catch (error) {
+      results.push({
+        id: `readback.${readback.id}`,
+        title: readback.title,
+        target: readback.id,
+        status: 'failed',
+        before: null,
+        after: null,
+        error: (error as Error).message,
+      });
+    }
+  }
+  results.push(...inputReadbacks(ctx));
+  // retire-previous removes the old key only after this passed, for this certificate.
+  outputs.verified = results.some((r) => r.status === 'failed') ? 'false' : 'true';
+  const thumbprint = ctx.inputs.thumbprint ?? certificateThumbprint(ctx);
+  if (thumbprint) outputs['verified-thumbprint'] = thumbprint.toUpperCase();
+  return { results, outputs };
+}
+
+/** The SHA-1 thumbprint of the run's certificate, when it was given one that opens. */
+function certificateThumbprint(ctx: PhaseContext): string | undefined {
+  if (!ctx.certificate) return undefined;
+  const { pfx } = loadPfx(ctx.certificate.pfx, ctx.certificate.password);
+  return pfx ? sha1Thumbprint(pfx.leaf) : undefined;
+}
+
+export const verifyPhase: Phase = {
+  id: 'verify',
+  title: 'Verify: read every piece back and re-test the mailboxes',
+  runsOn: 'anywhere with D365 Web API access',
+  changes: 'nothing (re-testing schedules Test & Enable, which changes no setting)',
+  inputs: [
+    RETEST_INPUT,
+    {
+      name: 'thumbprint',
+      description: 'The new certificate (register-entra output); named in the verified-thumbprint output',
+    },
+  ],
+  outputs: [
+    { name: 'organization-id', description: 'The D365 organization id' },
+    { name: 'mailboxes-failed', description: 'Mailboxes that failed verification' },
+    { name: 'verified', description: '"true" when every check passed (retire-previous needs it), else "false"' },
+    { name: 'verified-thumbprint', description: 'The certificate this verify checked (thumbprint input, or the PFX)' },
+  ],
+  plan,
+  apply,
+};

@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mailboxChange, mailboxPatch, hasWrites } from '../../../src/phases/mailboxes/changes.js';
+import { testFinished } from '../../../src/phases/mailboxes/poll.js';
+import { DEFAULT_TEST_FIELDS, type MailboxSettings } from '../../../src/phases/mailboxes/settings.js';
+import type { MailboxRecord } from '../../../src/phases/mailboxes/select.js';
+
+const PROFILE = 'aaaaaaaa-0000-4000-8000-000000000001';
+const settings: MailboxSettings = {
+  profileName: 'Exchange Online (Hybrid)',
+  autodiscover: true,
+  organizationDefault: true,
+  select: 'all-active-users',
+  addresses: [],
+  approve: true,
+  testAndEnable: true,
+  appointmentsContactsTasks: true,
+  outlookApp: false,
+  pollIntervalMs: 30_000,
+  pollTimeoutMs: 1_800_000,
+  testFields: DEFAULT_TEST_FIELDS,
+};
+
+function record(overrides: Partial<MailboxRecord> = {}): MailboxRecord {
+  return {
+    id: 'm1',
+    address: 'anna@contoso.com',
+    name: 'Anna',
+    ownerType: 'systemuser',
+    ownerId: 'u1',
+    profileId: PROFILE.toUpperCase(),
+    incoming: 2,
+    outgoing: 2,
+    act: 1,
+    approval: 1,
+    incomingStatus: 1,
+    outgoingStatus: 1,
+    actStatus: 1,
+    enabledIncoming: true,
+    enabledOutgoing: true,
+    enabledAct: true,
+    scheduled: false,
+    postponeUntil: null,
+    completedOn: '2026-11-20T10:00:00Z',
+    lastError: null,
+    lastErrorCode: null,
+    officeStatus: 0,
+    officeScheduled: false,
+    officeError: null,
+    ...overrides,
+  };
+}
+
+test('a mailbox that is set, approved and tested OK needs nothing (profile ids compare without case)', () => {
+  const change = mailboxChange(record(), { profileId: PROFILE, settings, canApprove: true });
+  assert.equal(hasWrites(change), false);
+  assert.equal(change.awaitTest, false);
+});
+
+test('a legacy mailbox gets one PATCH: delivery methods, profile, approval and the test flags', () => {
+  const change = mailboxChange(
+    record({
+      incoming: 1,
+      outgoing: 1,
+      act: 0,
+      profileId: null,
+      approval: 2,
+      incomingStatus: 0,
+      outgoingStatus: 0,
+      actStatus: 0,
+    }),
+    {
+      profileId: PROFILE,
+      settings,
+      canApprove: true,
+    },
+  );
+  assert.deepEqual(mailboxPatch(change, settings), {
+    incomingemaildeliverymethod: 2,
+    outgoingemaildeliverymethod: 2,
+    actdeliverymethod: 1,
+    'emailserverprofile@odata.bind': `/emailserverprofiles(${PROFILE})`,
+    emailrouteraccessapproval: 1,
+    testemailconfigurationscheduled: true,
+    postponetestemailconfigurationuntil: null,
+  });
+});
+
+test('ACT is left alone when not configured and for queues; approval is not sent without the privilege', () => {
+  const noAct = { ...settings, appointmentsContactsTasks: false };
+  assert.ok(
+    !(
+      'actdeliverymethod' in
+      mailboxChange(record({ act: 0, actStatus: 0 }), { profileId: PROFILE, settings: noAct, canApprove: true })
+        .settings
+    ),
+  );
+  assert.ok(
+    !(
+      'actdeliverymethod' in
+      mailboxChange(record({ ownerType: 'queue', act: 2 }), { profileId: PROFILE, settings, canApprove: true }).settings
+    ),
+  );
+  const blocked = mailboxChange(record({ approval: 2 }), { profileId: PROFILE, settings, canApprove: false });
+  assert.equal(blocked.approve, false);
+  assert.equal(blocked.approvalBlocked, true);
+  assert.ok(!('emailrouteraccessapproval' in mailboxPatch(blocked, settings)));
+});
+
+test('a failed or disabled mailbox is tested again; one already scheduled and due is only waited for', () => {
+  const failed = mailboxChange(record({ outgoingStatus: 2 }), { profileId: PROFILE, settings, canApprove: true });
+  assert.equal(failed.test, true);
+  const disabled = mailboxChange(record({ enabledIncoming: false }), {
+    profileId: PROFILE,
+    settings,
+    canApprove: true,
+  });
+  assert.equal(disabled.test, true);
+  const due = mailboxChange(record({ incomingStatus: 0, scheduled: true, postponeUntil: null }), {
+    profileId: PROFILE,
+    settings,
+    canApprove: true,
+  });
+  assert.deepEqual([due.test, due.awaitTest, hasWrites(due)], [false, true, false]);
+  const postponed = mailboxChange(
+    record({ incomingStatus: 2, scheduled: true, postponeUntil: '2026-11-26T12:00:00Z' }),
+    { profileId: PROFILE, settings, canApprove: true },
+  );
+  assert.equal(postponed.test, true);
+  const custom = {
+    ...settings,
+    testFields: { scheduled: 'x_scheduled', postponeUntil: 'x_postpone', completedOn: 'x_done' },
+  };
+  assert.deepEqual(
+    mailboxPatch(
+      mailboxChange(record({ incomingStatus: 2 }), { profileId: PROFILE, settings: custom, canApprove: true }),
+      custom,
+    ),
+    { x_scheduled: true, x_postpone: null },
+  );
+});
+
+test('a test is finished when its completion time moved on and every tested direction has a result; a Failure ends it early', () => {
+  const before = '2026-11-20T10:00:00Z';
+  assert.equal(testFinished(record({ completedOn: before }), before, settings), false);
+  assert.equal(testFinished(record({ completedOn: '2026-11-26T10:00:00Z', actStatus: 0 }), before, settings), false);
+  assert.equal(
+    testFinished(record({ completedOn: '2026-11-26T10:00:00Z', actStatus: 0, incomingStatus: 2 }), before, settings),
+    true,
+  );
+  assert.equal(testFinished(record({ completedOn: '2026-11-26T10:00:00Z' }), before, settings), true);
+  assert.equal(
+    testFinished(record({ completedOn: '2026-11-26T10:00:00Z', actStatus: 0 }), before, {
+      ...settings,
+      appointmentsContactsTasks: false,
+    }),
+    true,
+  );
+});
