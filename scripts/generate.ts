@@ -1,11 +1,12 @@
 // Writes every file derived from the source of truth (run: npm run generate): config.schema.json from
-// the config schema, and the pipeline packages (actions/, tasks/) from the phases. A test fails when a
+// the config schema, the reference pages in docs/, and the pipeline packages (actions/, tasks/) from the phases. A test fails when a
 // committed file differs from what this writes, or when actions/ or tasks/ hold a file it no longer writes.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { configJsonSchemaText } from '../src/config/json-schema.js';
+import { configReference, phasesReference } from '../src/docs/reference.js';
 import { pipelinePackageFiles, ROOT } from './packages.js';
 
 /** actions/ and tasks/ belong to the generator: every file in them is generated. */
@@ -20,7 +21,11 @@ async function formatted(path: string, text: string): Promise<string> {
 
 /** Every generated file, keyed by its path relative to the repository root (forward slashes). */
 export async function generatedFiles(): Promise<Map<string, string>> {
-  const files = new Map<string, string>([['config.schema.json', configJsonSchemaText()]]);
+  const files = new Map<string, string>([
+    ['config.schema.json', configJsonSchemaText()],
+    ['docs/phases.md', phasesReference()],
+    ['docs/config.md', configReference()],
+  ]);
   for (const [path, text] of await pipelinePackageFiles()) files.set(path, await formatted(path, text));
   return files;
 }
