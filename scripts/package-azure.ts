@@ -2,7 +2,7 @@
 // tfx-cli, offline: nothing is downloaded or published. Azure DevOps Services publishes it to the
 // Marketplace (tfx extension publish); Azure DevOps Server admins upload the file by hand.
 import { spawn } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,20 @@ export interface VsixOptions {
 
 /** Runs `tfx extension create` and returns the path of the .vsix it wrote. */
 export async function createVsix(options: VsixOptions = {}): Promise<string> {
-  const tasksDir = resolve(options.tasksDir ?? join(ROOT, 'tasks'));
+  const sourceDir = resolve(options.tasksDir ?? join(ROOT, 'tasks'));
   const outDir = resolve(options.outDir ?? join(ROOT, 'out'));
   mkdirSync(outDir, { recursive: true });
+  // Every task may start the static PowerShell module (the Windows phases, and the D365 Web API with
+  // Windows authentication), and an installed task has only its own folder: stage a copy of tasks/
+  // with powershell/ in each task folder, rather than committing eight copies of the module.
+  const tasksDir = join(outDir, 'vsix-staging');
+  rmSync(tasksDir, { recursive: true, force: true });
+  cpSync(sourceDir, tasksDir, { recursive: true });
+  for (const name of readdirSync(tasksDir)) {
+    if (statSync(join(tasksDir, name)).isDirectory()) {
+      cpSync(join(ROOT, 'powershell'), join(tasksDir, name, 'powershell'), { recursive: true });
+    }
+  }
   const args = [
     tfxCli(),
     'extension',

@@ -7,6 +7,7 @@ import { plan, PLAN_HELP } from './commands/plan.js';
 import { runCommand, RUN_HELP } from './commands/run-phase.js';
 import { reportCommand, REPORT_HELP } from './commands/report.js';
 import { watchCommand, WATCH_HELP } from './commands/watch.js';
+import { demoCommand, DEMO_HELP } from './commands/demo.js';
 import { EXIT, UsageError } from './usage.js';
 import { InputError } from '../cert/index.js';
 
@@ -16,6 +17,7 @@ Sets up and renews server-side synchronization between Dynamics 365 CE v9 on-pre
 Exchange Online, one phase at a time.
 
 Commands:
+  demo                        rehearse two whole renewals against a sandbox on this machine (start here)
   plan --config FILE          validate the config (and certificate) and show every phase's steps
   run --config FILE --phase ID  run one phase (or show its plan with --plan)
   cert inspect --pfx FILE     check a certificate before it is used
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
   watch: { run: watchCommand, help: WATCH_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
 };
 
 function defaultIo(): CliIo {

@@ -1,5 +1,5 @@
 // config.schema.json is derived from the zod schema, so editors and the docs never drift from it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigSchema } from './schema.js';
 
 export function configJsonSchema(): Record<string, unknown> {

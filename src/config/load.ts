@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
 import { findPastedCharacters, type PathProblem } from './pasted-characters.js';
 

@@ -1,6 +1,8 @@
 // Values copied from a web page or a chat carry characters that look right and break everything:
 // typographic quotes, non-breaking and zero-width spaces, stray whitespace at either end. The manual
-// procedure is known for exactly this failure, so every string in the config is checked for them.
+// procedure is known for exactly this failure, so every string in the config is checked for them. Line breaks and
+// other control characters inside a value are caught too: no config value spans lines, and one that does carries
+// whatever was pasted after it (a command, say) to wherever the value goes.
 
 const SUSPECT_CHARACTERS: Record<string, string> = {
   '\u2018': 'LEFT SINGLE QUOTATION MARK ‘',
@@ -29,6 +31,12 @@ export function pastedCharacterProblem(value: string): string | undefined {
           : 'delete it and retype a plain space if one belongs there: it was probably pasted from a web page';
       return `contains ${codePoint(ch)} ${name} at character ${index + 1}: ${fix}`;
     }
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+  const control = /[\u0000-\u001F\u007F]/.exec(value);
+  if (control) {
+    const what = control[0] === '\n' || control[0] === '\r' ? 'a line break' : 'a control character';
+    return `contains ${what} (${codePoint(control[0])}) at character ${control.index + 1}: a config value is one line; remove it (a value with a line break was pasted along with whatever followed it)`;
   }
   if (value !== value.trim()) {
     return 'has leading or trailing whitespace: remove it (it was probably pasted along with the value)';

@@ -1,16 +1,18 @@
 // The config file's schema: the one source of truth for its types, its JSON Schema (config.schema.json)
 // and its documentation. Objects are strict: a misspelt key is an error, not a silently ignored setting.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   dnsName,
   envName,
   guid,
   httpsUrl,
   netbiosName,
+  odataFilterProblem,
   ORGANIZATION_PATTERN,
   serviceAccount,
   windowsPath,
   wildcardOrDnsName,
+  withoutCommandSyntax,
 } from './formats.js';
 
 export const DYNAMICS_APP_ID = '00000007-0000-0000-c000-000000000000';
@@ -111,10 +113,29 @@ const deployment = z
           .boolean()
           .default(false)
           .describe('Point the HTTPS binding of the D365 web site at the new certificate'),
-        siteName: z.string().min(1).default('Microsoft Dynamics CRM').describe('IIS site name of D365'),
+        port: z.number().int().min(1).max(65535).default(443).describe('Port of the HTTPS binding to rebind'),
+        hostHeader: dnsName('deployment.iis.hostHeader')
+          .optional()
+          .describe('Host name of the HTTPS binding, when the site has several'),
+        siteName: withoutCommandSyntax(z.string().min(1), 'deployment.iis.siteName')
+          .default('Microsoft Dynamics CRM')
+          .describe('IIS site name of D365'),
       })
-      .default({ rebindHttps: false, siteName: 'Microsoft Dynamics CRM' })
+      .default({ rebindHttps: false, siteName: 'Microsoft Dynamics CRM', port: 443 })
       .describe('IIS binding of the D365 web site'),
+    removeSameSubject: z
+      .boolean()
+      .default(true)
+      .describe(
+        'install-certificate: remove older certificates with the same subject from LocalMachine\\My (CRM looks its certificate up by subject)',
+      ),
+    powershellTimeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(360)
+      .default(30)
+      .describe('Timeout of one Windows phase on one server; the process tree is killed then'),
     restartServices: z
       .boolean()
       .default(true)
@@ -234,7 +255,15 @@ const mailboxes = z
       .array(z.email('must be an email address like anna@contoso.com'))
       .optional()
       .describe('With select: addresses'),
-    filter: z.string().min(1).optional().describe('With select: filter — an OData $filter on mailboxes'),
+    filter: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        const problem = odataFilterProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .describe('With select: filter — an OData $filter on mailboxes'),
     approve: z.boolean().default(true).describe('Approve the email addresses (needs prvApproveRejectEmailAddress)'),
     testAndEnable: z.boolean().default(true).describe('Schedule Test & Enable and wait for the results'),
     appointmentsContactsTasks: z.boolean().default(true).describe('Also synchronise appointments, contacts and tasks'),

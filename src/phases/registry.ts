@@ -9,11 +9,17 @@ import { d365PreflightCheck } from './preflight/d365-checks.js';
 import { configureMailboxesPhase } from './configure-mailboxes.js';
 import { verifyPhase } from './verify.js';
 import { registerEntraPhase } from './register-entra.js';
+import { installCertificatePhase } from './install-certificate.js';
+import { configureCrmPhase } from './configure-crm.js';
+import { configureAdfsPhase } from './configure-adfs.js';
 import { retirePreviousPhase } from './retire-previous.js';
 
 export const PHASES: Phase[] = [
   createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck, d365PreflightCheck]),
   registerEntraPhase,
+  installCertificatePhase,
+  configureCrmPhase,
+  configureAdfsPhase,
   configureMailboxesPhase,
   verifyPhase,
   retirePreviousPhase,

@@ -6,6 +6,37 @@ import type { Phase, PhaseContext, Step, StepResult } from './phase.js';
 import { RUN_RECORD_SCHEMA, type RunRecord } from '../report/run-record.js';
 import { recordMarkdown } from '../report/markdown.js';
 import { TOOL_VERSION } from '../version.js';
+import { inspectPfx } from '../cert/index.js';
+import { requiredHosts } from './preflight/certificate-check.js';
+
+/**
+ * Phases that write the new certificate somewhere: Entra ID (its key credential), a server's store, the CRM
+ * S2S configuration, AD FS. A certificate preflight refuses (key too small, SHA-1, not yet valid, expiring, not
+ * covering the hosts, ...) is refused by these too, before they change anything: otherwise a run without
+ * preflight, or a rerun with another PFX, would register or install it.
+ */
+const CERTIFICATE_WRITERS = new Set<string>([
+  'register-entra',
+  'install-certificate',
+  'configure-crm',
+  'configure-adfs',
+]);
+
+/** Why the run's certificate must not be written, or undefined when it is usable (or there is none). */
+function unusableCertificate(phase: Phase, ctx: PhaseContext): string | undefined {
+  if (!CERTIFICATE_WRITERS.has(phase.id) || !ctx.certificate) return undefined;
+  const { report } = inspectPfx(ctx.certificate.pfx, ctx.certificate.password, {
+    hosts: requiredHosts(ctx.config),
+    minDays: ctx.config.certificate.minDaysRemaining,
+    now: ctx.now,
+  });
+  const errors = report.problems.filter((p) => p.severity === 'error');
+  if (!errors.length) return undefined;
+  return (
+    `the certificate (${ctx.certificate.source}) is not usable, so ${phase.id} changed nothing: ` +
+    errors.map((p) => `${p.code}: ${p.message}`).join('; ')
+  );
+}
 
 export interface PhaseRunOptions {
   mode: 'plan' | 'apply';
@@ -36,6 +67,8 @@ export async function runPhase(phase: Phase, ctx: PhaseContext, options: PhaseRu
       if (options.mode === 'plan') {
         steps = await phase.plan(ctx);
       } else {
+        const refused = unusableCertificate(phase, ctx);
+        if (refused) throw new Error(refused);
         const outcome = await phase.apply(ctx);
         steps = outcome.results;
         outputs = outcome.outputs;

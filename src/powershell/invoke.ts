@@ -26,9 +26,9 @@ const STDERR_TAIL = 20;
 const KILL_GRACE_MS = 5_000;
 
 /** The child's environment: the parent's, minus pipeline inputs and earlier secret slots, plus this call's secrets. */
-function childEnvironment(secretEnv: Record<string, string>): NodeJS.ProcessEnv {
+function childEnvironment(base: NodeJS.ProcessEnv, secretEnv: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
+  for (const [name, value] of Object.entries(base)) {
     // GitHub hands action inputs (secrets included) to the action as INPUT_*: they are not the child's business.
     if (/^INPUT_/i.test(name) || name.toUpperCase().startsWith(SECRET_ENV_PREFIX)) continue;
     env[name] = value;
@@ -114,7 +114,10 @@ export async function invokePowerShellPhase(
   rt: PowerShellRuntime,
 ): Promise<PhaseScriptResult> {
   validate(inv);
-  const powershell = resolvePowerShell(rt.pwshPath ? { pwshPath: rt.pwshPath } : {});
+  const powershell = resolvePowerShell({
+    ...(rt.pwshPath ? { pwshPath: rt.pwshPath } : {}),
+    ...(rt.env ? { env: rt.env } : {}),
+  });
   const modulePath = rt.modulePath ?? defaultModulePath();
   const entry = join(modulePath, ENTRY_SCRIPT);
   if (!existsSync(entry)) throw new Error(`PowerShell entry script not found: ${entry}`);
@@ -207,7 +210,7 @@ export async function invokePowerShellPhase(
 
         try {
           child = spawn(powershell.command, args, {
-            env: childEnvironment(secretEnv),
+            env: childEnvironment(rt.env ?? process.env, secretEnv),
             stdio: ['ignore', 'pipe', 'pipe'],
             windowsHide: true,
             detached: process.platform !== 'win32',

@@ -33,13 +33,21 @@ export interface ResolveOptions {
   searchFrom?: string[];
 }
 
-/** The folder of this package that holds powershell/ (works from src/ and from the dist/ bundles). */
+/** The folder of this file, or of the bundle it was bundled into. */
+function hereDir(): string {
+  // esbuild empties import.meta in the CommonJS bundle of the Azure DevOps task; __dirname is the bundle's folder there.
+  const url = (import.meta as { url?: string }).url;
+  return url ? dirname(fileURLToPath(url)) : __dirname;
+}
+
+/** The folder of this package that holds powershell/ (works from src/ and from the dist/ bundles, ESM and CommonJS). */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  const here = hereDir();
+  let dir = here;
   for (;;) {
     if (existsSync(join(dir, 'powershell', ENTRY_SCRIPT))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    if (parent === dir) return resolve(here, '..', '..');
     dir = parent;
   }
 }

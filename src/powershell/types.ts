@@ -47,6 +47,11 @@ export interface PowerShellRuntime {
   tempRoot?: string;
   /** Told about every process started (audit log; tests count processes). */
   onSpawn?(info: SpawnInfo): void;
+  /**
+   * The environment the child starts from and PowerShell is resolved with (default: process.env). The CLI passes
+   * its own (in-process runs and tests give theirs); pipeline inputs (INPUT_*) are removed from it either way.
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type ScriptStepStatus = 'changed' | 'would-change' | 'unchanged' | 'skipped' | 'failed';

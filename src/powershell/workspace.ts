@@ -1,12 +1,35 @@
 // The private temporary folder of one PowerShell call: created 0700, files 0600 (readable by the current user
 // only; on Windows the folder sits in the runner account's own temp folder), removed in every outcome. A hook on
-// process exit removes folders still open when Node goes down before a call could clean up.
+// process exit removes folders still open when Node goes down before a call could clean up; while a folder is open,
+// SIGINT, SIGTERM and SIGHUP (a cancelled pipeline run: the runner and the agent send them before they kill)
+// remove it too, then end the process as the signal would have. Only SIGKILL leaves it behind.
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const open = new Set<string>();
 let hooked = false;
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let signalsHooked = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  removeOpen();
+  unhookSignals();
+  // Nothing of ours is left on disk: end as the signal means to (the runner reads the run as cancelled).
+  process.kill(process.pid, signal);
+}
+
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function unhookSignals(): void {
+  if (!signalsHooked) return;
+  signalsHooked = false;
+  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+}
 
 function removeOpen(): void {
   for (const dir of open) {
@@ -26,6 +49,7 @@ export class Workspace {
     const dir = mkdtempSync(join(root ?? tmpdir(), 'd365-exo-sync-ps-'));
     chmodSync(dir, 0o700);
     open.add(dir);
+    hookSignals();
     if (!hooked) {
       hooked = true;
       process.once('exit', removeOpen);
@@ -47,5 +71,6 @@ export class Workspace {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
     open.delete(this.dir);
+    if (open.size === 0) unhookSignals();
   }
 }

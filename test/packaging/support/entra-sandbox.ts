@@ -13,9 +13,25 @@ export const SANDBOX_SECRET_ENV = 'CRM_SYNC_CLIENT_SECRET';
 /** A recognisable client secret: the leak checks look for it too. */
 export const SANDBOX_CLIENT_SECRET = 'Sandbox-Client-Secret.Recognisable~0123456789';
 
+export const SANDBOX_WEBAPI_USER_ENV = 'CRM_WEBAPI_USER';
+export const SANDBOX_WEBAPI_PASSWORD_ENV = 'CRM_WEBAPI_PASSWORD';
+
+interface D365Endpoints {
+  url: string;
+  tokenEndpoint: string;
+  clientId: string;
+  resource: string;
+  username: string;
+  password: string;
+}
+
 export interface EntraSandbox {
   authority: string;
   graph: string;
+  /** The config's deployment.webApi section for the D365 emulator (AD FS password sign-in). */
+  webApi: Record<string, unknown>;
+  /** The D365 service account password: the leak checks look for it too. */
+  webApiPassword: string;
   /** The config's tenant section for the sandbox (client-secret sign-in). */
   tenant: Record<string, unknown>;
   /** What the step's environment needs: the client secret and the CA file. */
@@ -33,17 +49,19 @@ export async function startEntraSandbox(): Promise<EntraSandbox> {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  const started = await new Promise<{ authority: string; graph: string; caPem: string }>((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n')[0];
-      if (buffered.includes('\n') && line)
-        resolve(JSON.parse(line) as { authority: string; graph: string; caPem: string });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`the Entra sandbox exited (${code}) before it started`)));
-  });
+  const started = await new Promise<{ authority: string; graph: string; caPem: string; d365: D365Endpoints }>(
+    (resolve, reject) => {
+      let buffered = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const line = buffered.split('\n')[0];
+        if (buffered.includes('\n') && line)
+          resolve(JSON.parse(line) as { authority: string; graph: string; caPem: string; d365: D365Endpoints });
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`the Entra sandbox exited (${code}) before it started`)));
+    },
+  );
   const dir = mkdtempSync(join(tmpdir(), 'd365-entra-sandbox-'));
   const caFile = join(dir, 'sandbox-ca.pem');
   writeFileSync(caFile, started.caPem);
@@ -57,7 +75,22 @@ export async function startEntraSandbox(): Promise<EntraSandbox> {
       auth: { method: 'client-secret', clientId: SANDBOX_CLIENT_ID, secretEnv: SANDBOX_SECRET_ENV },
       endpoints: { authority: started.authority, graph: started.graph },
     },
-    env: { [SANDBOX_SECRET_ENV]: SANDBOX_CLIENT_SECRET, D365_EXO_SYNC_EXTRA_CA: caFile },
+    webApi: {
+      auth: 'adfs-password',
+      url: started.d365.url,
+      tokenEndpoint: started.d365.tokenEndpoint,
+      clientId: started.d365.clientId,
+      resource: started.d365.resource,
+      usernameEnv: SANDBOX_WEBAPI_USER_ENV,
+      passwordEnv: SANDBOX_WEBAPI_PASSWORD_ENV,
+    },
+    webApiPassword: started.d365.password,
+    env: {
+      [SANDBOX_SECRET_ENV]: SANDBOX_CLIENT_SECRET,
+      D365_EXO_SYNC_EXTRA_CA: caFile,
+      [SANDBOX_WEBAPI_USER_ENV]: started.d365.username,
+      [SANDBOX_WEBAPI_PASSWORD_ENV]: started.d365.password,
+    },
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin.end();

@@ -38,8 +38,8 @@ export interface WorkspaceOptions {
 }
 
 /**
- * A checked-out repository as a job sees it: the example config, with Entra ID pointed at the sandbox
- * and the D365 Web API at a closed loopback port (nothing in a test reaches the internet), and a PFX
+ * A checked-out repository as a job sees it: the example config, with Entra ID and the D365 Web API
+ * pointed at the sandbox (or, without one, at a closed loopback port (nothing in a test reaches the internet), and a PFX
  * covering `dnsNames`.
  */
 export function makeWorkspace(options: WorkspaceOptions = {}): Workspace {
@@ -52,7 +52,9 @@ export function makeWorkspace(options: WorkspaceOptions = {}): Workspace {
   config.tenant = options.sandbox
     ? options.sandbox.tenant
     : { ...config.tenant, endpoints: { authority: 'https://127.0.0.1:9', graph: 'https://127.0.0.1:9' } };
-  config.deployment.webApi = { ...config.deployment.webApi, url: 'https://127.0.0.1:9/contoso' };
+  config.deployment.webApi = options.sandbox
+    ? options.sandbox.webApi
+    : { ...config.deployment.webApi, url: 'https://127.0.0.1:9/contoso' };
   writeFileSync(join(dir, 'd365-exo-sync.yml'), stringify(config));
   const leaf = makeLeaf({ commonName: dnsNames[0] ?? 'crm.contoso.com', dnsNames, keySlot: 'packaging-leaf' });
   const pfx = makePfx(leaf, { password: PFX_PASSWORD, encoding: 'forge-aes256' });
@@ -63,7 +65,7 @@ export function makeWorkspace(options: WorkspaceOptions = {}): Workspace {
     pfxBase64: pfx.toString('base64'),
     thumbprint: leaf.thumbprint,
     env: options.sandbox?.env ?? {},
-    otherSecrets: options.sandbox ? [SANDBOX_CLIENT_SECRET] : [],
+    otherSecrets: options.sandbox ? [SANDBOX_CLIENT_SECRET, options.sandbox.webApiPassword] : [],
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -5,8 +5,8 @@
 #   documented properties (Get-AdfsClient: RedirectUri, Name, ClientId, Enabled...; Get-WebBinding: certificateHash,
 #   AddSslCertificate()...; Get-CrmCertificate: CertificateType, Data...).
 # - Fake Microsoft.Xrm.Sdk.Deployment types (ConfigurationEntity, AttributeCollection).
-# - Replacements for the module's Windows-only platform functions (certificate store, CAPI key info, ACL, SIDs),
-#   injected into the D365ExoSync module scope when it is loaded (the same mechanism Pester's Mock uses).
+# - Replacements for the module's Windows-only platform functions (certificate store, CAPI key info, ACL, SIDs, the
+#   D365 Tools folder), injected into the D365ExoSync module scope when it is loaded (the same mechanism Pester's Mock uses).
 # - One state (a hashtable) behind all of it, and a call log. With FAKE_WINDOWS_STATE_FILE set, the state is loaded
 #   from and saved to that JSON file, so separate processes (the TypeScript end-to-end tests) share one fake server.
 Set-StrictMode -Version 1.0
@@ -284,6 +284,18 @@ function ConvertTo-FakeSid {
 function Get-FakeCurrentIdentityName { return [string]$script:Fake.identity }
 function Reset-FakeCertificate { param($Certificate) }
 
+# The fake server has Dynamics 365 Server in its default folder: that Tools folder, as a config names it
+# (deployment.toolsPath) or as the registry would give it when none is given, is the fake tools folder next to this
+# module. Any other path is taken as it is.
+$script:FakeCrmToolsPath = 'C:\Program Files\Microsoft Dynamics CRM\Tools'
+
+function Resolve-FakeToolsPath {
+    param([string] $ToolsPath)
+    Add-FakeCall 'Resolve-D365ToolsPath' $PSBoundParameters
+    if (-not $ToolsPath -or $ToolsPath -eq $script:FakeCrmToolsPath) { return (Join-Path -Path $PSScriptRoot -ChildPath 'tools') }
+    return $ToolsPath
+}
+
 $script:PlatformOverrides = @{
     'Get-D365MachineCertificate'    = ${function:Get-FakeMachineCertificate}
     'Add-D365MachineCertificate'    = ${function:Add-FakeMachineCertificate}
@@ -294,6 +306,7 @@ $script:PlatformOverrides = @{
     'Grant-D365PrivateKeyRead'      = ${function:Grant-FakePrivateKeyRead}
     'ConvertTo-D365Sid'             = ${function:ConvertTo-FakeSid}
     'Get-D365CurrentIdentityName'   = ${function:Get-FakeCurrentIdentityName}
+    'Resolve-D365ToolsPath'         = ${function:Resolve-FakeToolsPath}
 }
 
 function Install-FakePlatform {

@@ -1,0 +1,94 @@
+// What the rehearsal expects of each job, and the checks it makes against the sandbox's state. The demo exits 0 only
+// when every job behaved as expected: not "no failure", but exactly the outcome a correct renewal has.
+//
+// The EWS-blocked mailbox is an EXPECTED failure: in the first renewal Exchange Online refuses EWS for
+// user0007@contoso.com, so configure-mailboxes fails for that one mailbox (and its summary step) and must name the
+// cause and the fix (EwsAllowedAppIDs); every other mailbox is set up. The demo then plays the Exchange admin
+// applying that fix, and verify re-tests every mailbox, so the renewal goes on to retire-previous as a real one
+// would after the fix. Any other failure, a failure of another phase, or that mailbox not failing (or failing
+// without the diagnosis) is unexpected and fails the demo.
+import type { PhaseId, StepResult } from '../phases/phase.js';
+import type { RunRecord } from '../report/run-record.js';
+import { isResult } from '../report/markdown.js';
+import { EWS_BLOCKED_MAILBOX } from './sandbox.js';
+
+export type RoundId = 'renewal-1' | 'rerun' | 'renewal-2';
+
+export interface Expectation {
+  status: 'succeeded' | 'failed';
+  /** some: at least one step changed; none: no step changed (unchanged or skipped only). */
+  changes: 'some' | 'none';
+  /** Step ids that must fail (and no other); empty when the job must not fail. */
+  failures: string[];
+  /** In words, for the output. */
+  text: string;
+}
+
+/** Phases that change nothing by design: on a first run they pass without changes. */
+export const READ_ONLY_PHASES: readonly PhaseId[] = ['preflight', 'verify'];
+
+const EWS_FAILURES = [`mailbox.${EWS_BLOCKED_MAILBOX}`, 'crm.mailboxes'];
+
+export function expectationFor(round: RoundId, phase: PhaseId): Expectation {
+  if (round === 'rerun') return { status: 'succeeded', changes: 'none', failures: [], text: 'nothing changes' };
+  if (READ_ONLY_PHASES.includes(phase))
+    return { status: 'succeeded', changes: 'none', failures: [], text: 'passes, changes nothing (read-only)' };
+  if (round === 'renewal-1' && phase === 'configure-mailboxes') {
+    return {
+      status: 'failed',
+      changes: 'some',
+      failures: EWS_FAILURES,
+      text: `sets up every mailbox; only ${EWS_BLOCKED_MAILBOX} fails (EWS blocked), diagnosed`,
+    };
+  }
+  if (round === 'renewal-2' && (phase === 'configure-mailboxes' || phase === 'configure-adfs')) {
+    // Nothing about mailboxes or AD FS depends on the certificate (adfs.updateSslCertificate is off).
+    return { status: 'succeeded', changes: 'none', failures: [], text: 'already set up: nothing changes' };
+  }
+  return { status: 'succeeded', changes: 'some', failures: [], text: 'changes what the renewal needs' };
+}
+
+export interface StepCounts {
+  changed: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
+export function countSteps(record: RunRecord): StepCounts {
+  const counts: StepCounts = { changed: 0, unchanged: 0, skipped: 0, failed: 0 };
+  for (const step of record.steps) if (isResult(step)) counts[step.status]++;
+  return counts;
+}
+
+/** Whether a job's record is what the rehearsal expects; the reasons when not. */
+export function judgeRecord(expectation: Expectation, record: RunRecord): { ok: boolean; problems: string[] } {
+  const problems: string[] = [];
+  const counts = countSteps(record);
+  if (record.status !== expectation.status)
+    problems.push(`${record.status} (expected ${expectation.status})${record.error ? `: ${record.error}` : ''}`);
+  if (expectation.changes === 'some' && counts.changed === 0) problems.push('nothing changed');
+  if (expectation.changes === 'none' && counts.changed > 0) {
+    const changed = record.steps.filter((s) => isResult(s) && s.status === 'changed').map((s) => s.title);
+    problems.push(`changed ${changed.join(', ')}`);
+  }
+  const failed = record.steps.filter((s): s is StepResult => isResult(s) && s.status === 'failed').map((s) => s.id);
+  const unexpected = failed.filter((id) => !expectation.failures.includes(id));
+  const missing = expectation.failures.filter((id) => !failed.includes(id));
+  if (unexpected.length)
+    problems.push(`failed: ${unexpected.map((id) => record.steps.find((s) => s.id === id)?.title ?? id).join(', ')}`);
+  if (missing.length) problems.push(`expected to fail but did not: ${missing.join(', ')}`);
+  return { ok: problems.length === 0, problems };
+}
+
+/** The diagnosis configure-mailboxes gave the EWS-blocked mailbox, when it gave one. */
+export function ewsDiagnosis(record: RunRecord): { id?: string; fix?: string; error?: string } | undefined {
+  const step = record.steps.find((s): s is StepResult => isResult(s) && s.id === `mailbox.${EWS_BLOCKED_MAILBOX}`);
+  if (!step) return undefined;
+  const diagnosis = (step.evidence as { diagnosis?: { id?: string; fix?: string } } | undefined)?.diagnosis;
+  return {
+    ...(diagnosis?.id ? { id: diagnosis.id } : {}),
+    ...(diagnosis?.fix ? { fix: diagnosis.fix } : {}),
+    ...(step.error ? { error: step.error } : {}),
+  };
+}

@@ -1,0 +1,215 @@
+// The demo's terminal output: the sandbox, each job's step table (mailboxes with the same outcome folded into one
+// row; failures always on their own with the error and its fix), the rerun as one table, each run's merged report
+// (src/report/merge.ts, mailbox rows folded the same way) and the rehearsal's checks.
+import type { StepResult } from '../phases/phase.js';
+import { isResult, renderValue, textTable } from '../report/markdown.js';
+import { mergedText, type MergedRow, type MergedRun } from '../report/merge.js';
+import type { Check, DemoEvent, JobOutcome, RoundOutcome, RoundPlan } from './rehearsal.js';
+
+const FOLD_AT = 3;
+const VALUE_WIDTH = 44;
+const TARGET_WIDTH = 48;
+const ERROR_WIDTH = 60;
+
+const short = (thumbprint: string) => thumbprint.slice(0, 8) + '…';
+
+/** Wraps text at `width`, every line after the first indented by `indent`. */
+export function wrap(text: string, width = 110, indent = '      '): string {
+  const words = text.replace(/\s+/g, ' ').trim().split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
+interface Row {
+  step: string;
+  target: string;
+  status: string;
+  before: string;
+  after: string;
+}
+
+/** Mailbox steps with the same status, before and after as one row ("39 mailboxes", first … last). */
+function foldMailboxes<T>(
+  items: T[],
+  isMailbox: (item: T) => boolean,
+  key: (item: T) => string,
+  target: (item: T) => string,
+  folded: (first: T, count: number, range: string) => T,
+): T[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    if (!isMailbox(item)) continue;
+    const list = groups.get(key(item)) ?? [];
+    list.push(item);
+    groups.set(key(item), list);
+  }
+  const out: T[] = [];
+  const emitted = new Set<string>();
+  for (const item of items) {
+    if (!isMailbox(item)) {
+      out.push(item);
+      continue;
+    }
+    const group = groups.get(key(item))!;
+    if (group.length < FOLD_AT) {
+      out.push(item);
+      continue;
+    }
+    if (emitted.has(key(item))) continue;
+    emitted.add(key(item));
+    const range = `${target(group[0]!)} … ${target(group[group.length - 1]!)}`;
+    out.push(folded(group[0]!, group.length, range));
+  }
+  return out;
+}
+
+export function jobRows(steps: StepResult[]): Row[] {
+  const rows: Array<Row & { mailbox: boolean }> = steps.map((s) => ({
+    step: s.title,
+    target: renderValue(s.target, TARGET_WIDTH),
+    status: s.status === 'failed' ? 'FAILED' : s.status,
+    before: renderValue(s.before, VALUE_WIDTH),
+    after: renderValue(s.after, VALUE_WIDTH),
+    mailbox: s.id.startsWith('mailbox.') && s.status !== 'failed',
+  }));
+  return foldMailboxes(
+    rows,
+    (r) => r.mailbox,
+    (r) => [r.status, r.before, r.after].join('\u0000'),
+    (r) => r.target,
+    (first, count, range) => ({ ...first, step: `${count} mailboxes`, target: range }),
+  );
+}
+
+function table(rows: Row[]): string {
+  return textTable(
+    ['step', 'target', 'status', 'before', 'after'],
+    rows.map((r) => [r.step, r.target, r.status, r.before, r.after]),
+  )
+    .split('\n')
+    .map((line) => (line ? '    ' + line : line))
+    .join('\n');
+}
+
+export function renderSandboxLines(lines: Array<[string, string]>): string {
+  const width = Math.max(...lines.map(([k]) => k.length));
+  return (
+    lines.map(([k, v]) => `  ${k.padEnd(width)}  ${wrap(v, 110 - width, ' '.repeat(width + 4))}`).join('\n') + '\n'
+  );
+}
+
+export function renderRoundStart(round: RoundPlan): string {
+  const bar = '='.repeat(Math.min(100, round.title.length + 6));
+  return `\n${bar}\n== ${round.title}\n${bar}\n`;
+}
+
+function countsText(job: JobOutcome): string {
+  if (!job.counts) return '';
+  const c = job.counts;
+  const parts = [
+    c.changed && `${c.changed} changed`,
+    c.unchanged && `${c.unchanged} unchanged`,
+    c.skipped && `${c.skipped} skipped`,
+    c.failed && `${c.failed} failed`,
+  ].filter(Boolean);
+  return parts.join(', ') || 'no steps';
+}
+
+export function renderJobHeadline(job: JobOutcome): string {
+  const mark = job.ok ? '✓' : '✗';
+  if (job.notRun) return `\n${mark} ${job.name} on ${job.machine}: NOT RUN: ${wrap(job.notRun, 100, '    ')}\n`;
+  const verdict = job.ok ? `as expected (${job.expected})` : `NOT as expected: ${job.problems.join('; ')}`;
+  return `\n${mark} ${job.name} on ${job.machine}: ${job.record!.status} · ${countsText(job)} · ${job.seconds} s · ${verdict}\n`;
+}
+
+/** One job in full: headline, step table, errors with their fixes, warnings, outputs. */
+export function renderJob(job: JobOutcome, seenWarnings: Set<string>): string {
+  let text = renderJobHeadline(job);
+  const record = job.record;
+  if (!record) return text;
+  const steps = record.steps.filter(isResult);
+  text += steps.length ? table(jobRows(steps)) : '    (no steps)\n';
+  for (const step of steps.filter((s) => s.status === 'failed')) {
+    text += `    ✗ ${wrap(`${step.title}: ${step.error ?? 'failed'}`, 106, '      ')}\n`;
+  }
+  if (record.error && !steps.some((s) => s.status === 'failed')) text += `    ✗ ${wrap(record.error, 106, '      ')}\n`;
+  const warnings = [...new Set([...steps.flatMap((s) => s.warnings ?? []), ...job.warnings])];
+  for (const warning of warnings) {
+    if (seenWarnings.has(warning)) continue;
+    seenWarnings.add(warning);
+    text += `    ! ${wrap(warning, 106, '      ')}\n`;
+  }
+  const outputs = Object.entries(record.outputs);
+  if (outputs.length)
+    text += `    outputs: ${wrap(outputs.map(([k, v]) => `${k}=${v}`).join(', '), 100, '             ')}\n`;
+  return text;
+}
+
+export function renderCheck(check: Check): string {
+  return `  ${check.ok ? '✓' : '✗'} check: ${check.what}: ${check.actual}${check.ok ? '' : ` (expected ${check.expected})`}\n`;
+}
+
+export function renderEvent(event: DemoEvent): string {
+  return `\n» ${wrap(event.text, 106, '  ')}\n`;
+}
+
+/** The rerun as one table: every job with its step counts. */
+export function renderRerunTable(round: RoundOutcome): string {
+  const rows = round.jobs.map((j) => [
+    j.phase,
+    j.machine,
+    j.notRun ? 'not run' : j.record!.status,
+    String(j.counts?.changed ?? '—'),
+    String(j.counts?.unchanged ?? '—'),
+    String(j.counts?.skipped ?? '—'),
+    String(j.counts?.failed ?? '—'),
+    j.ok ? '✓ nothing changed' : `✗ ${j.notRun ? 'not run' : j.problems.join('; ')}`,
+  ]);
+  return (
+    '\n' +
+    textTable(['phase', 'machine', 'status', 'changed', 'unchanged', 'skipped', 'failed', 'rerun'], rows)
+      .split('\n')
+      .map((line) => (line ? '  ' + line : line))
+      .join('\n')
+  );
+}
+
+/**
+ * The merged report of one run for the terminal: mailbox rows folded, long targets and errors cut (each job's table
+ * above has them in full; the records have everything: `report --dir`).
+ */
+export function foldMerged(run: MergedRun): MergedRun {
+  const cut = run.rows.map((r) => ({
+    ...r,
+    target: renderValue(r.target, TARGET_WIDTH),
+    ...(r.error ? { error: renderValue(r.error, ERROR_WIDTH) } : {}),
+  }));
+  const rows = foldMailboxes<MergedRow>(
+    cut,
+    (r) => r.step.startsWith('Mailbox ') && !r.status.startsWith('failed'),
+    (r) => [r.phase, r.machine, r.status, r.before, r.after].join('\u0000'),
+    (r) => r.target,
+    (first, count, range) => ({ ...first, step: `${count} mailboxes`, target: range }),
+  );
+  const phases = run.phases.map((p) => (p.error ? { ...p, error: renderValue(p.error, ERROR_WIDTH) } : p));
+  return { ...run, phases, rows };
+}
+
+export function renderMerged(title: string, folder: string, run: MergedRun, expectedFailures: string[] = []): string {
+  const note = expectedFailures.length
+    ? `(failed as the rehearsal expects: ${expectedFailures.join(', ')}, the EWS-blocked mailbox)\n`
+    : '';
+  return `\n-- ${title} (records: ${folder})\n` + mergedText(foldMerged(run)) + note;
+}
+
+export function describeCertificate(label: string, cert: { thumbprint: string; notAfter: Date }): string {
+  return `${label} ${short(cert.thumbprint)} (ends ${cert.notAfter.toISOString().slice(0, 10)})`;
+}

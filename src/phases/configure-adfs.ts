@@ -1,0 +1,199 @@
+// configure-adfs: on the primary AD FS server. Forms authentication where configured (the provider lists are read,
+// merged and written: nothing is removed), the App for Outlook OAuth client (Add-AdfsClient with ClientId = the D365
+// organization id and RedirectUri <url>/crmmailapp/code_auth.aspx; an existing client with other values is updated),
+// Grant-AdfsApplicationPermission on AD FS 2016+ (adfs.serverRoleIdentifier, or the one auth.<domain> relying party
+// identifier found), optionally the new certificate as AD FS SSL and service-communications certificate (it must be
+// in LocalMachine\My already: install-certificate on the AD FS server), then adfssrv restarted when something
+// changed. One PowerShell process (Set-D365ExoSyncAdfsConfiguration). Without an adfs section there is nothing to do.
+//
+// Inputs: server (default: this computer's name), organization-id (the D365 preflight's or configure-crm's output),
+// thumbprint (with adfs.updateSslCertificate and no PFX). Outputs: outlook-client-id, outlook-redirect-uri.
+import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
+import type { PhaseScriptResult } from '../powershell/types.js';
+import { assertNotExpired, certificateFacts, normalizeThumbprint } from './windows/certificate.js';
+import { adfsServer, SERVER_INPUT } from './windows/server.js';
+import { requireWindows, type WindowsServices } from './windows/services.js';
+import {
+  applyResults,
+  failedResults,
+  planError,
+  planSteps,
+  runWarnings,
+  type RunDetails,
+  type WindowsPhaseSpec,
+} from './windows/steps.js';
+import type { Config } from '../config/schema.js';
+
+const PHASE_ID = 'configure-adfs';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const SPEC: WindowsPhaseSpec = {
+  phase: PHASE_ID,
+  prefix: 'adfs',
+  steps: [
+    { id: 'adfs-module', title: 'Find the ADFS PowerShell module', readOnly: true },
+    { id: 'forms-authentication', title: 'Enable forms authentication' },
+    {
+      id: 'outlook-client',
+      title: 'Register the App for Outlook client',
+      action: (step) => (step.before ? 'update' : 'create'),
+    },
+    { id: 'application-permission', title: 'Grant the App for Outlook client access to D365 (AD FS 2016+)' },
+    { id: 'adfs-certificate', title: 'Use the certificate for AD FS SSL and service communications' },
+    { id: 'relying-party-trusts', title: 'Refresh the D365 relying party trusts' },
+    { id: 'restart-services', title: 'Restart the AD FS service' },
+  ],
+};
+
+interface Prepared {
+  windows: WindowsServices;
+  server: string;
+  adfs: NonNullable<Config['adfs']>;
+  organizationId?: string;
+  thumbprint?: string;
+}
+
+function organizationIdOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>): string | undefined {
+  const raw = ctx.inputs['organization-id']?.trim();
+  if (raw && !GUID.test(raw)) throw new Error(`${PHASE_ID}: organization-id ${raw} is not a GUID`);
+  if (!raw && adfs.outlookApp) {
+    throw new Error(
+      `${PHASE_ID} needs the D365 organization id: it is the client id of the App for Outlook client. Pass organization-id ` +
+        "(the preflight's or configure-crm's output; CLI: --set organization-id=GUID), or set adfs.outlookApp: false",
+    );
+  }
+  return raw?.toLowerCase();
+}
+
+function thumbprintOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>): string | undefined {
+  if (!adfs.updateSslCertificate) return undefined;
+  const facts = certificateFacts(ctx);
+  const raw = ctx.inputs.thumbprint?.trim();
+  const given = normalizeThumbprint(raw);
+  if (raw && !given) throw new Error(`${PHASE_ID}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
+  if (facts) {
+    assertNotExpired(facts, ctx, PHASE_ID);
+    if (given && given !== facts.thumbprint) {
+      throw new Error(`${PHASE_ID}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint})`);
+    }
+    return facts.thumbprint;
+  }
+  if (given) return given;
+  throw new Error(
+    `${PHASE_ID}: adfs.updateSslCertificate is on, so it needs the certificate: pass thumbprint (install-certificate's ` +
+      'output on this server; CLI: --set thumbprint=...) or the PFX',
+  );
+}
+
+function prepare(ctx: PhaseContext): Prepared | undefined {
+  if (!ctx.config.adfs) return undefined;
+  const windows = requireWindows(ctx, PHASE_ID);
+  const target = adfsServer(ctx, windows, PHASE_ID)!;
+  const organizationId = organizationIdOf(ctx, target.adfs);
+  const thumbprint = thumbprintOf(ctx, target.adfs);
+  return {
+    windows,
+    server: target.name,
+    adfs: target.adfs,
+    ...(organizationId ? { organizationId } : {}),
+    ...(thumbprint ? { thumbprint } : {}),
+  };
+}
+
+function parameters(ctx: PhaseContext, p: Prepared) {
+  const forms = p.adfs.formsAuthentication;
+  return {
+    organizationUrl: ctx.config.deployment.url,
+    ...(p.organizationId ? { organizationId: p.organizationId } : {}),
+    outlookApp: p.adfs.outlookApp,
+    ...(p.adfs.serverRoleIdentifier ? { serverRoleIdentifier: p.adfs.serverRoleIdentifier } : {}),
+    formsAuthentication: { intranet: forms, extranet: forms },
+    ...(p.thumbprint ? { certificate: { thumbprint: p.thumbprint, ssl: true, serviceCommunications: true } } : {}),
+    restart: ctx.config.deployment.restartServices ? 'when-changed' : 'never',
+  };
+}
+
+function details(ctx: PhaseContext, p: Prepared, result?: PhaseScriptResult): RunDetails {
+  const skipNotes: Record<string, string> = {};
+  if (!p.adfs.outlookApp) {
+    skipNotes['outlook-client'] = 'disabled (adfs.outlookApp: false)';
+    skipNotes['application-permission'] = 'disabled (adfs.outlookApp: false)';
+  }
+  if (!p.adfs.updateSslCertificate) skipNotes['adfs-certificate'] = 'not configured (adfs.updateSslCertificate: false)';
+  if (!ctx.config.deployment.restartServices)
+    skipNotes['restart-services'] = 'disabled (deployment.restartServices: false)';
+  return { server: p.server, skipNotes, warnings: runWarnings(p.windows, p.server, result) };
+}
+
+const NOTHING = {
+  id: 'adfs.configuration',
+  title: 'Configure AD FS',
+  target: 'AD FS',
+  before: null,
+  after: null,
+} as const;
+const NO_ADFS = 'the config has no adfs section: nothing to configure';
+
+async function plan(ctx: PhaseContext): Promise<Step[]> {
+  const p = prepare(ctx);
+  if (!p) return [{ ...NOTHING, action: 'none', note: NO_ADFS }];
+  let result: PhaseScriptResult;
+  try {
+    result = await p.windows.run({ phase: PHASE_ID, mode: 'plan', parameters: parameters(ctx, p) });
+  } catch (error) {
+    throw planError(SPEC, error, p.server);
+  }
+  return planSteps(SPEC, result, details(ctx, p, result));
+}
+
+async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+  const p = prepare(ctx);
+  if (!p) return { results: [{ ...NOTHING, status: 'skipped', evidence: { note: NO_ADFS } }], outputs: {} };
+  let result: PhaseScriptResult;
+  try {
+    result = await p.windows.run({ phase: PHASE_ID, mode: 'apply', parameters: parameters(ctx, p) });
+  } catch (error) {
+    return { results: failedResults(SPEC, error, details(ctx, p)), outputs: {} };
+  }
+  const results = applyResults(SPEC, result, details(ctx, p, result));
+  const outputs: Record<string, string> = {};
+  const client = result.steps.find((s) => s.id === 'outlook-client');
+  if (client && (client.status === 'changed' || client.status === 'unchanged')) {
+    const after = client.after as { clientId?: string; redirectUri?: string | string[] } | null;
+    const redirect = `${ctx.config.deployment.url.replace(/\/+$/, '')}/crmmailapp/code_auth.aspx`;
+    const uris = Array.isArray(after?.redirectUri) ? after.redirectUri : after?.redirectUri ? [after.redirectUri] : [];
+    outputs['outlook-client-id'] = String(after?.clientId ?? '');
+    outputs['outlook-redirect-uri'] = uris.includes(redirect) ? redirect : '';
+  }
+  return { results, outputs };
+}
+
+export const configureAdfsPhase: Phase = {
+  id: PHASE_ID,
+  title: 'Configure AD FS for the App for Outlook',
+  runsOn: 'the primary AD FS server (adfs.server)',
+  changes:
+    'AD FS: forms authentication, the App for Outlook client and its permission, optionally the SSL and service-communications certificate',
+  inputs: [
+    SERVER_INPUT,
+    {
+      name: 'organization-id',
+      description:
+        "The D365 organization id (the preflight's or configure-crm's output): the client id of the App for Outlook client. Needed when adfs.outlookApp is on.",
+    },
+    {
+      name: 'thumbprint',
+      description:
+        "Thumbprint of the certificate for AD FS SSL and service communications (install-certificate's output on this server). Needed with adfs.updateSslCertificate and no PFX.",
+    },
+  ],
+  outputs: [
+    {
+      name: 'outlook-client-id',
+      description: 'Client id of the App for Outlook client in AD FS (the organization id)',
+    },
+    { name: 'outlook-redirect-uri', description: 'The redirect URI the App for Outlook client has in AD FS' },
+  ],
+  plan,
+  apply,
+};

@@ -1,0 +1,217 @@
+// configure-crm: once per deployment, on the server with the Deployment Tools role. Checks the caller is a
+// Deployment Administrator (and names the account when not), makes the new certificate the S2STokenIssuer
+// certificate (CertificateReconfiguration.ps1 -certificateType S2STokenIssuer -updateCrm, run in-process by the
+// module with the password from its environment), sets the ServerSettings S2S authorization server (the metadata URL
+// follows tenant.cloud), the organization's S2STenantId and OAuthClaimsSettings.Enabled, restarts the async services
+// when something changed, and reads every value back. One PowerShell process (Set-D365ExoSyncCrmConfiguration).
+//
+// Inputs: server (default: this computer's name), thumbprint (when no PFX is given: a run that only checks or
+// repairs the settings), tenant-id (register-entra's output; default tenant.id).
+// Outputs: what was read back: thumbprint, organization-id, tenant-id.
+import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
+import type { PhaseScriptResult } from '../powershell/types.js';
+import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
+import { assertNotExpired, certificateFacts, normalizeThumbprint, windowsPfx } from './windows/certificate.js';
+import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
+import { requireWindows, type WindowsServices } from './windows/services.js';
+import {
+  applyResults,
+  failedResults,
+  planError,
+  planSteps,
+  runWarnings,
+  type RunDetails,
+  type WindowsPhaseSpec,
+} from './windows/steps.js';
+
+const PHASE_ID = 'configure-crm';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const SPEC: WindowsPhaseSpec = {
+  phase: PHASE_ID,
+  prefix: 'crm',
+  steps: [
+    { id: 'snap-in', title: 'Load the Microsoft.Crm.PowerShell snap-in', readOnly: true },
+    { id: 'deployment-administrator', title: 'Check the caller is a Deployment Administrator', readOnly: true },
+    {
+      id: 's2s-certificate',
+      title: 'Make the certificate the S2STokenIssuer (CertificateReconfiguration.ps1 -updateCrm)',
+      action: (step) =>
+        ((step.before as { thumbprints?: unknown } | null)?.thumbprints as unknown[] | undefined)?.length
+          ? 'update'
+          : 'create',
+    },
+    { id: 'server-settings', title: 'Set the ServerSettings S2S authorization server' },
+    { id: 'organization-tenant', title: "Set the organization's S2STenantId" },
+    { id: 'oauth-claims', title: 'Enable OAuthClaimsSettings' },
+    { id: 'restart-services', title: 'Restart the D365 services and recycle the CRM app pool' },
+    { id: 'read-back', title: 'Read every value back', readOnly: true },
+  ],
+};
+
+export const THUMBPRINT_INPUT = {
+  name: 'thumbprint',
+  description:
+    "SHA-1 thumbprint of the new certificate (register-entra's output). Needed only without the PFX; with the PFX it must match it.",
+};
+
+interface Prepared {
+  windows: WindowsServices;
+  server: ServerConfig;
+  thumbprint: string;
+  tenantId: string;
+}
+
+function thumbprintOf(ctx: PhaseContext): string {
+  const facts = certificateFacts(ctx);
+  const raw = ctx.inputs.thumbprint?.trim();
+  const given = normalizeThumbprint(raw);
+  if (raw && !given) throw new Error(`${PHASE_ID}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
+  if (facts) {
+    assertNotExpired(facts, ctx, PHASE_ID);
+    if (given && given !== facts.thumbprint) {
+      throw new Error(
+        `${PHASE_ID}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint}, ${ctx.certificate!.source}): ` +
+          'pass the PFX of that certificate, or the thumbprint of this one',
+      );
+    }
+    return facts.thumbprint;
+  }
+  if (given) return given;
+  throw new Error(
+    `${PHASE_ID} needs the new certificate: pass the PFX (--pfx FILE with --password-env VAR; in a pipeline pfx-base64 ` +
+      "or pfx-file with pfx-password), or its thumbprint (register-entra's output) when the S2S certificate is already in place",
+  );
+}
+
+function tenantIdOf(ctx: PhaseContext): string {
+  const raw = ctx.inputs['tenant-id']?.trim();
+  const configured = ctx.config.tenant.id;
+  if (raw) {
+    if (!GUID.test(raw)) throw new Error(`${PHASE_ID}: tenant-id ${raw} is not a GUID`);
+    if (configured && configured.toLowerCase() !== raw.toLowerCase()) {
+      throw new Error(
+        `${PHASE_ID}: the input tenant-id ${raw} is not the configured tenant.id ${configured}: check which tenant register-entra ran against`,
+      );
+    }
+    return raw.toLowerCase();
+  }
+  if (configured) return configured.toLowerCase();
+  throw new Error(
+    `${PHASE_ID} needs the Entra tenant id: pass tenant-id (register-entra's output; CLI: --set tenant-id=GUID) ` +
+      'or set tenant.id in the config',
+  );
+}
+
+function prepare(ctx: PhaseContext): Prepared {
+  const windows = requireWindows(ctx, PHASE_ID);
+  const server = deploymentToolsServer(ctx, windows, PHASE_ID);
+  return { windows, server, thumbprint: thumbprintOf(ctx), tenantId: tenantIdOf(ctx) };
+}
+
+function parameters(ctx: PhaseContext, p: Prepared) {
+  const deployment = ctx.config.deployment;
+  return {
+    organization: deployment.organization,
+    tenantId: p.tenantId,
+    thumbprint: p.thumbprint,
+    asyncServiceAccount: deployment.serviceAccounts.async,
+    metadataUrl: resolveS2sMetadataUrl(ctx.config),
+    toolsPath: deployment.toolsPath,
+    enableOAuthClaims: true,
+    restart: deployment.restartServices ? 'when-changed' : 'never',
+  };
+}
+
+function details(ctx: PhaseContext, p: Prepared, result?: PhaseScriptResult): RunDetails {
+  return {
+    server: p.server.name,
+    ...(ctx.config.deployment.restartServices
+      ? {}
+      : { skipNotes: { 'restart-services': 'disabled (deployment.restartServices: false)' } }),
+    warnings: runWarnings(p.windows, p.server.name, result),
+  };
+}
+
+async function plan(ctx: PhaseContext): Promise<Step[]> {
+  const p = prepare(ctx);
+  let result: PhaseScriptResult;
+  try {
+    result = await p.windows.run({ phase: PHASE_ID, mode: 'plan', parameters: parameters(ctx, p) });
+  } catch (error) {
+    throw planError(SPEC, error, p.server.name);
+  }
+  const steps = planSteps(SPEC, result, details(ctx, p, result));
+  const s2s = steps.find((s) => s.id === 'crm.s2s-certificate');
+  if (s2s && s2s.action !== 'none' && !ctx.certificate) {
+    const need = 'apply needs the PFX of this certificate (CertificateReconfiguration.ps1 imports it)';
+    s2s.note = s2s.note ? `${s2s.note}; ${need}` : need;
+  }
+  return steps;
+}
+
+const first = (value: unknown): string | undefined =>
+  Array.isArray(value) ? (value.length === 1 ? String(value[0]) : undefined) : value ? String(value) : undefined;
+
+async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+  const p = prepare(ctx);
+  const pfx = ctx.certificate ? windowsPfx(ctx.certificate, ctx.host) : undefined;
+  let result: PhaseScriptResult;
+  try {
+    result = await p.windows.run({
+      phase: PHASE_ID,
+      mode: 'apply',
+      parameters: parameters(ctx, p),
+      ...(pfx ? { secrets: { PfxPassword: pfx.password }, pfx: pfx.pfx } : {}),
+    });
+  } catch (error) {
+    return { results: failedResults(SPEC, error, details(ctx, p)), outputs: {} };
+  }
+  const results = applyResults(SPEC, result, details(ctx, p, result));
+  const evidence = result.evidence;
+  const thumbprint = first(evidence.s2sCertificates)?.toUpperCase();
+  const organizationId = evidence.organizationId ? String(evidence.organizationId).toLowerCase() : undefined;
+  const tenantId = evidence.s2sTenantId ? String(evidence.s2sTenantId).toLowerCase() : undefined;
+  // The module compares every value after writing it; this is the last look before the outputs go to later phases.
+  const wrong = [
+    thumbprint === p.thumbprint ? undefined : `S2STokenIssuer certificate ${thumbprint ?? '(none or several)'}`,
+    tenantId === p.tenantId ? undefined : `S2STenantId ${tenantId ?? '(none)'}`,
+    organizationId && GUID.test(organizationId) ? undefined : 'no organization id',
+  ].filter((w): w is string => !!w);
+  if (wrong.length) {
+    const step = results.find((r) => r.id === 'crm.read-back') ?? results[results.length - 1];
+    if (step) Object.assign(step, { status: 'failed', error: `read back: ${wrong.join(', ')}` });
+    return { results, outputs: {} };
+  }
+  return {
+    results,
+    outputs: { thumbprint: thumbprint!, 'organization-id': organizationId!, 'tenant-id': tenantId! },
+  };
+}
+
+export const configureCrmPhase: Phase = {
+  id: PHASE_ID,
+  title: 'Configure D365 for server-to-server authentication with Exchange Online',
+  runsOn: 'the D365 server with the deployment-tools role, once per deployment',
+  changes:
+    'the D365 configuration database: S2STokenIssuer certificate, ServerSettings, S2STenantId, OAuth claims; async service restarts',
+  inputs: [
+    SERVER_INPUT,
+    THUMBPRINT_INPUT,
+    {
+      name: 'tenant-id',
+      description:
+        "The Entra tenant id (register-entra's output) for the organization's S2STenantId. Default: tenant.id of the config.",
+    },
+  ],
+  outputs: [
+    {
+      name: 'thumbprint',
+      description: 'Thumbprint of the S2STokenIssuer certificate, read back from the D365 configuration database',
+    },
+    { name: 'organization-id', description: 'The D365 organization id (Get-CrmOrganization)' },
+    { name: 'tenant-id', description: "The organization's S2STenantId, read back" },
+  ],
+  plan,
+  apply,
+};

@@ -1,0 +1,157 @@
+// The PowerShell service the Windows phases use (install-certificate, configure-crm, configure-adfs), and the
+// factory the CLI and the pipeline adapters call. It wraps the invoker (src/powershell) with the run's Host: each
+// line the child writes goes to host.log.info, masked with host.mask; every process started is logged with its pid
+// (the audit trail of "one PowerShell process per phase per server"). Building it is offline: no PowerShell is
+// looked for or started until a phase runs it.
+//
+// Extra modules: D365_EXO_SYNC_POWERSHELL_MODULES (paths separated by the platform's path delimiter, ':' or ';')
+// or the factory option extraModulePaths name modules the entry script imports after D365ExoSync. The tests and the
+// demo load the fake Windows server this way (test/powershell/fakes/FakeWindows.psm1, which replaces the Windows
+// cmdlets); a real run never sets it, and when it is set every run says so in its log and its record.
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, delimiter, resolve } from 'node:path';
+import type { Host } from '../../hosts/host.js';
+import { invokePowerShellPhase } from '../../powershell/invoke.js';
+import type {
+  PhaseScriptResult,
+  PowerShellMode,
+  PowerShellPhase,
+  PowerShellRuntime,
+  SpawnInfo,
+} from '../../powershell/types.js';
+import type { PhaseContext } from '../phase.js';
+
+/** Names modules imported after D365ExoSync in every PowerShell run (tests and the demo: the fake Windows server). */
+export const POWERSHELL_MODULES_ENV = 'D365_EXO_SYNC_POWERSHELL_MODULES';
+
+/**
+ * A whole phase on one server, PowerShell start-up included. Restarting the D365 services and
+ * CertificateReconfiguration.ps1 take minutes on a busy server; 30 minutes ends a hung run well before a
+ * pipeline's own job timeout (GitHub: 6 hours, Azure DevOps: 60 minutes by default).
+ */
+export const DEFAULT_POWERSHELL_TIMEOUT_MS = 30 * 60_000;
+
+export type WindowsPhaseId = Exclude<PowerShellPhase, 'webapi'>;
+
+export interface WindowsRunRequest {
+  phase: WindowsPhaseId;
+  mode: PowerShellMode;
+  parameters: Record<string, unknown>;
+  /** Secret parameters (PfxPassword): only in the child's environment. */
+  secrets?: Record<string, string>;
+  /** The PFX, written to a private temporary file for this one process. */
+  pfx?: Buffer;
+}
+
+export interface WindowsServices {
+  /** This computer's name as Windows knows it (COMPUTERNAME, else the host name's first label), upper-case. */
+  computerName: string;
+  /** Modules loaded after D365ExoSync (absolute paths); empty on a real run. */
+  extraModulePaths: readonly string[];
+  /** Where they came from, for messages ("environment variable D365_EXO_SYNC_POWERSHELL_MODULES"). */
+  extraModulesSource?: string;
+  timeoutMs: number;
+  /** Runs one phase of the module in one PowerShell process; rejects when it fails (see invokePowerShellPhase). */
+  run(request: WindowsRunRequest): Promise<PhaseScriptResult>;
+}
+
+declare module '../phase.js' {
+  interface PhaseServices {
+    /** The static PowerShell module on this Windows server; built by createWindowsServices. */
+    windows?: WindowsServices;
+  }
+}
+
+export interface WindowsServiceOptions {
+  /** PowerShell executable (default: the invoker's choice; D365_EXO_SYNC_PWSH also works). */
+  pwshPath?: string;
+  /** Folder holding Invoke-D365ExoSyncPhase.ps1 and D365ExoSync/ (default: the package's powershell/). */
+  modulePath?: string;
+  /** Modules imported after D365ExoSync; default: the paths D365_EXO_SYNC_POWERSHELL_MODULES names. */
+  extraModulePaths?: string[];
+  timeoutMs?: number;
+  /** Parent of the per-call private temp folders (default: the OS temp folder of the runner account). */
+  tempRoot?: string;
+  /** Told about every PowerShell process started, after it is logged. */
+  onSpawn?(info: SpawnInfo): void;
+  /** Overrides the computer name (default: COMPUTERNAME, else the host name). */
+  computerName?: string;
+}
+
+/** COMPUTERNAME is the NetBIOS name Windows (and the config's deployment.servers) use; elsewhere the short host name. */
+export function computerNameOf(env: NodeJS.ProcessEnv): string {
+  const name = env.COMPUTERNAME?.trim() || hostname().split('.')[0] || hostname();
+  return name.toUpperCase();
+}
+
+function modulesFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env[POWERSHELL_MODULES_ENV] ?? '')
+    .split(delimiter)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+}
+
+export function createWindowsServices(
+  host: Host,
+  env: NodeJS.ProcessEnv,
+  options: WindowsServiceOptions = {},
+): WindowsServices {
+  const fromOption = options.extraModulePaths !== undefined;
+  const extraModulePaths = (options.extraModulePaths ?? modulesFromEnv(env)).map((path) => resolve(path));
+  const extraModulesSource = extraModulePaths.length
+    ? fromOption
+      ? 'the extraModulePaths option'
+      : `environment variable ${POWERSHELL_MODULES_ENV}`
+    : undefined;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_POWERSHELL_TIMEOUT_MS;
+
+  async function run(request: WindowsRunRequest): Promise<PhaseScriptResult> {
+    const missing = extraModulePaths.filter((path) => !existsSync(path));
+    if (missing.length) {
+      throw new Error(`${extraModulesSource} names PowerShell modules that do not exist: ${missing.join(', ')}`);
+    }
+    if (extraModulePaths.length) {
+      host.log.warn(
+        `loading extra PowerShell modules after D365ExoSync (${extraModulesSource}): ${extraModulePaths.join(', ')}. ` +
+          'They replace Windows cmdlets: for tests and the demo only, never on a real server.',
+      );
+    }
+    const runtime: PowerShellRuntime = {
+      env,
+      onLine: (line) => host.log.info(line),
+      mask: (text) => host.mask(text),
+      onSpawn: (info) => {
+        host.log.info(
+          `PowerShell process ${info.pid ?? '(no pid)'} started: ${request.phase} (${request.mode}) with ${basename(info.command)}`,
+        );
+        options.onSpawn?.(info);
+      },
+      ...(extraModulePaths.length ? { extraModulePaths } : {}),
+      ...(options.pwshPath ? { pwshPath: options.pwshPath } : {}),
+      ...(options.modulePath ? { modulePath: options.modulePath } : {}),
+      ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
+    };
+    return invokePowerShellPhase({ ...request, timeoutMs }, runtime);
+  }
+
+  return {
+    computerName: options.computerName?.toUpperCase() ?? computerNameOf(env),
+    extraModulePaths,
+    ...(extraModulesSource ? { extraModulesSource } : {}),
+    timeoutMs,
+    run,
+  };
+}
+
+/** The PowerShell service of a run, or a clear error naming the phase that needs it. */
+export function requireWindows(ctx: PhaseContext, phaseId: string): WindowsServices {
+  const windows = ctx.services.windows;
+  if (!windows) {
+    throw new Error(
+      `${phaseId} runs the PowerShell module on this server, but this run was started without the PowerShell service: ` +
+        'the runner must build it with createWindowsServices(host, env)',
+    );
+  }
+  return windows;
+}
