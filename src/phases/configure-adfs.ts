@@ -13,6 +13,7 @@ import type { PhaseScriptResult } from '../powershell/types.js';
 import { assertNotExpired, certificateFacts, normalizeThumbprint } from './windows/certificate.js';
 import { adfsServer, SERVER_INPUT } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
+import { GUID_PATTERN } from '../config/formats.js';
 import {
   applyResults,
   failedResults,
@@ -25,7 +26,6 @@ import {
 import type { Config } from '../config/schema.js';
 
 const PHASE_ID = 'configure-adfs';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SPEC: WindowsPhaseSpec = {
   phase: PHASE_ID,
@@ -55,7 +55,7 @@ interface Prepared {
 
 function organizationIdOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>): string | undefined {
   const raw = ctx.inputs['organization-id']?.trim();
-  if (raw && !GUID.test(raw)) throw new Error(`${PHASE_ID}: organization-id ${raw} is not a GUID`);
+  if (raw && !GUID_PATTERN.test(raw)) throw new Error(`${PHASE_ID}: organization-id ${raw} is not a GUID`);
   if (!raw && adfs.outlookApp) {
     throw new Error(
       `${PHASE_ID} needs the D365 organization id: it is the client id of the App for Outlook client. Pass organization-id ` +

@@ -14,6 +14,7 @@ import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
 import { assertNotExpired, certificateFacts, normalizeThumbprint, windowsPfx } from './windows/certificate.js';
 import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
+import { GUID_PATTERN } from '../config/formats.js';
 import {
   applyResults,
   failedResults,
@@ -25,7 +26,6 @@ import {
 } from './windows/steps.js';
 
 const PHASE_ID = 'configure-crm';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SPEC: WindowsPhaseSpec = {
   phase: PHASE_ID,
@@ -88,7 +88,7 @@ function tenantIdOf(ctx: PhaseContext): string {
   const raw = ctx.inputs['tenant-id']?.trim();
   const configured = ctx.config.tenant.id;
   if (raw) {
-    if (!GUID.test(raw)) throw new Error(`${PHASE_ID}: tenant-id ${raw} is not a GUID`);
+    if (!GUID_PATTERN.test(raw)) throw new Error(`${PHASE_ID}: tenant-id ${raw} is not a GUID`);
     if (configured && configured.toLowerCase() !== raw.toLowerCase()) {
       throw new Error(
         `${PHASE_ID}: the input tenant-id ${raw} is not the configured tenant.id ${configured}: check which tenant register-entra ran against`,
@@ -176,7 +176,7 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   const wrong = [
     thumbprint === p.thumbprint ? undefined : `S2STokenIssuer certificate ${thumbprint ?? '(none or several)'}`,
     tenantId === p.tenantId ? undefined : `S2STenantId ${tenantId ?? '(none)'}`,
-    organizationId && GUID.test(organizationId) ? undefined : 'no organization id',
+    organizationId && GUID_PATTERN.test(organizationId) ? undefined : 'no organization id',
   ].filter((w): w is string => !!w);
   if (wrong.length) {
     const step = results.find((r) => r.id === 'crm.read-back') ?? results[results.length - 1];

@@ -17,7 +17,7 @@ import { describeSettings, hasWrites, mailboxChange, type MailboxChange } from '
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
 import { planProfile, profileSummary, readProfilesByName } from './mailboxes/profile.js';
 import { awaitTests, pollUntilDone, testFailed } from './mailboxes/poll.js';
-import { mailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
+import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
 import { selectMailboxes, type MailboxRecord, type Selection } from './mailboxes/select.js';
 import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
 import {
@@ -347,17 +347,7 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
     };
   });
   for (const outcome of outcomes) results.push(mailboxResult(outcome, settings));
-  for (const address of selection.missing) {
-    results.push({
-      id: `mailbox.${address}`,
-      title: `Mailbox ${address}`,
-      target: address,
-      status: 'failed',
-      before: null,
-      after: null,
-      error: 'no mailbox with this address in D365 (check the spelling, or whether the user exists and has a mailbox)',
-    });
-  }
+  for (const address of selection.missing) results.push(missingMailboxResult(address));
 
   const failed = outcomes.filter((o) => o.status === 'failed').length + selection.missing.length;
   const changed = outcomes.filter((o) => o.status === 'changed').length;

@@ -15,7 +15,7 @@ import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
 
 import { awaitTests, testFailed } from './mailboxes/poll.js';
 import { planProfile, profileSummary, readProfilesByName } from './mailboxes/profile.js';
-import { mailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
+import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
 import { selectMailboxes, type MailboxRecord } from './mailboxes/select.js';
 import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
 
@@ -259,17 +259,7 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
     };
   });
   for (const outcome of outcomes) results.push(mailboxResult(outcome, settings));
-  for (const address of selection.missing) {
-    results.push({
-      id: `mailbox.${address}`,
-      title: `Mailbox ${address}`,
-      target: address,
-      status: 'failed',
-      before: null,
-      after: null,
-      error: 'no mailbox with this address in D365',
-    });
-  }
+  for (const address of selection.missing) results.push(missingMailboxResult(address));
   const failed = outcomes.filter((o) => o.status === 'failed').length + selection.missing.length;
   results.push({
     id: 'crm.mailboxes',

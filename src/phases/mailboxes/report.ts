@@ -65,6 +65,19 @@ export function tableRow(outcome: MailboxOutcome, settings: MailboxSettings): Ma
   };
 }
 
+/** A selected address that has no mailbox in D365. */
+export function missingMailboxResult(address: string): StepResult {
+  return {
+    id: `mailbox.${address}`,
+    title: `Mailbox ${address}`,
+    target: address,
+    status: 'failed',
+    before: null,
+    after: null,
+    error: 'no mailbox with this address in D365 (check the spelling, or whether the user exists and has a mailbox)',
+  };
+}
+
 export function mailboxResult(outcome: MailboxOutcome, settings: MailboxSettings): StepResult {
   const { record } = outcome;
   const row = tableRow(outcome, settings);
