@@ -28,7 +28,7 @@ function time(args: string[], env: NodeJS.ProcessEnv): number {
 }
 
 const baseline = time(['-e', ''], {});
-const rows: string[][] = [['bundle', 'size KB', 'start ms (median)', 'over baseline ms']];
+const rows: string[][] = [['bundle', 'size KB', 'start ms (median)', 'over baseline ms', '× baseline']];
 for (const phase of PHASES) {
   const bundles: [string, NodeJS.ProcessEnv][] = [
     [join('actions', phase.id, ACTION_MAIN), { RUNNER_TEMP: tmpdir(), GITHUB_OUTPUT: '', GITHUB_STEP_SUMMARY: '' }],
@@ -36,7 +36,13 @@ for (const phase of PHASES) {
   ];
   for (const [file, env] of bundles) {
     const ms = time([join(ROOT, file)], env);
-    rows.push([file, (statSync(join(ROOT, file)).size / 1024).toFixed(0), ms.toFixed(0), (ms - baseline).toFixed(0)]);
+    rows.push([
+      file,
+      (statSync(join(ROOT, file)).size / 1024).toFixed(0),
+      ms.toFixed(0),
+      (ms - baseline).toFixed(0),
+      (ms / baseline).toFixed(1),
+    ]);
   }
 }
 console.log(`node ${process.version}, ${runs} runs each; baseline (empty node process): ${baseline.toFixed(0)} ms`);

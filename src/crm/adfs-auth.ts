@@ -100,14 +100,23 @@ export class AdfsPasswordAuth implements AuthProvider {
         { cause: error },
       );
     }
-    let body: { access_token?: string; expires_in?: number | string; error?: string; error_description?: string } = {};
+    let body: { access_token?: string; expires_in?: number | string; error?: unknown; error_description?: string } = {};
     try {
       body = JSON.parse(res.body) as typeof body;
     } catch {
       body = {};
     }
     if (res.status !== 200 || !body.access_token) {
-      const said = [body.error, body.error_description].filter(Boolean).join(': ') || `HTTP ${res.status}`;
+      // OAuth errors are a string; a proxy or the service in front of AD FS may answer {error: {code, message}}.
+      const error =
+        body.error && typeof body.error === 'object'
+          ? [(body.error as { code?: unknown }).code, (body.error as { message?: unknown }).message]
+              .filter((part) => typeof part === 'string' && part)
+              .join(': ')
+          : body.error;
+      const said =
+        [typeof error === 'string' ? error : undefined, body.error_description].filter(Boolean).join(': ') ||
+        `HTTP ${res.status}`;
       const hint = MSIS_HINTS.find(([pattern]) => pattern.test(said))?.[1];
       throw new AdfsTokenError(
         `AD FS refused the token request for deployment.webApi (client ${this.options.clientId}, resource ${this.options.resource}): ${said}${hint ? ` — ${hint}` : ''}`,

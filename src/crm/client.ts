@@ -16,6 +16,7 @@ import {
   type BatchPartResponse,
 } from './batch.js';
 import { CrmError, CrmProtocolError, parseODataError } from './errors.js';
+import { HttpTimeoutError } from '../http/request.js';
 import type { WhoAmI } from './entities.js';
 import {
   backoffMs,
@@ -142,7 +143,21 @@ export class WebApiClient {
 
   private async transportSend(req: WebApiRequest, idempotent: boolean): Promise<WebApiResponse> {
     this.stats.requests++;
-    const [res] = await this.options.transport.send([req], { idempotent });
+    let responses: WebApiResponse[];
+    try {
+      responses = await this.options.transport.send([req], { idempotent });
+    } catch (error) {
+      // No answer at all after the transport's retries (reset, refused, timed out): say which request, not only
+      // "socket hang up".
+      if (error instanceof HttpTimeoutError || (error as NodeJS.ErrnoException).code) {
+        throw new CrmProtocolError(
+          `no answer from D365 (${(error as Error).message})`,
+          describeRequest(req, this.apiBase),
+        );
+      }
+      throw error;
+    }
+    const [res] = responses;
     if (!res) throw new CrmProtocolError('no answer', describeRequest(req, this.apiBase));
     return res;
   }

@@ -48,6 +48,15 @@ export interface WindowsTransportOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/**
+ * Invoker failures that trying again within seconds cannot fix: no PowerShell to start, or a host name that does not
+ * exist (Windows: "No such host is known", .NET Framework: "The remote name could not be resolved", Linux: "Name or
+ * service not known"). Retrying them only adds PowerShell starts and backoff: `plan` on a config whose D365 is not
+ * reachable from here took 20 s doing so.
+ */
+const PERMANENT_FAILURE =
+  /No PowerShell found|Could not start PowerShell|No such host is known|remote name could not be resolved|Name or service not known|nodename nor servname provided/i;
+
 /** Windows PowerShell needs a few seconds to start and load; added to each process's timeout. */
 const PROCESS_STARTUP_MS = 30_000;
 
@@ -87,7 +96,7 @@ export class WindowsTransport implements Transport {
         answers = await this.invoke(batch, { timeoutMs: this.options.timeoutMs * batch.length + PROCESS_STARTUP_MS });
       } catch (error) {
         // The process died or timed out: requests that are safe to replay go again, others are reported.
-        if (!options.idempotent || attempt >= this.policy.maxAttempts) {
+        if (!options.idempotent || attempt >= this.policy.maxAttempts || PERMANENT_FAILURE.test(String(error))) {
           throw new Error(
             `Windows PowerShell (Invoke-RestMethod -UseDefaultCredentials) failed: ${(error as Error).message}`,
             { cause: error },

@@ -101,15 +101,26 @@ export class GraphClient implements GraphApi {
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const log = this.options.host.log;
-    const res = await sendWithRetry(
-      { method, url: this.root + path, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
-      {
-        ...this.options.http,
-        // A PATCH replaces the whole collection with the same list, so resending it is safe.
-        onRetry: (info) =>
-          log.warn(`Graph ${method} ${path}: ${info.reason}; retry ${info.attempt} in ${Math.round(info.delayMs)} ms`),
-      },
-    );
+    let res: HttpResponse;
+    try {
+      res = await sendWithRetry(
+        { method, url: this.root + path, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
+        {
+          ...this.options.http,
+          // A PATCH replaces the whole collection with the same list, so resending it is safe.
+          onRetry: (info) =>
+            log.warn(
+              `Graph ${method} ${path}: ${info.reason}; retry ${info.attempt} in ${Math.round(info.delayMs)} ms`,
+            ),
+        },
+      );
+    } catch (error) {
+      // No answer at all after the retries (reset, refused, timed out): say which call, not only "socket hang up".
+      throw new Error(
+        `Microsoft Graph ${method} ${path} got no answer (${(error as Error).message}); client-request-id ${clientRequestId}`,
+        { cause: error },
+      );
+    }
     if (res.status >= 200 && res.status < 300) return res;
     const parsed = parseGraphErrorBody(res.body);
     throw new GraphError({

@@ -401,7 +401,13 @@ export const configureMailboxesPhase: Phase = {
   title: 'D365 mailboxes: Exchange Online (Hybrid) profile, server-side sync, approval, Test & Enable',
   runsOn: 'anywhere with D365 Web API access',
   changes: 'D365 data (email server profile, organization default profile, mailboxes, email approval)',
-  inputs: [],
+  inputs: [
+    {
+      name: 'tenant-id',
+      description:
+        "Entra tenant id for the email server profile (register-entra's output); default: tenant.id of the config",
+    },
+  ],
   outputs: [
     { name: 'organization-id', description: 'The D365 organization id (also the App for Outlook AD FS client id)' },
     { name: 'email-server-profile-id', description: 'Id of the Exchange Online (Hybrid) email server profile' },
