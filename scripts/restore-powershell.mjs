@@ -8,5 +8,6 @@ if (probe.error || probe.status !== 0) {
   console.error('d365-exo-sync: no dotnet here, so no PowerShell 7 for the Windows phases of the rehearsal.');
 } else {
   const restore = spawnSync('dotnet', ['tool', 'restore'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (restore.status !== 0) console.error('d365-exo-sync: "dotnet tool restore" failed; the demo will say what it could not run.');
+  if (restore.status !== 0)
+    console.error('d365-exo-sync: "dotnet tool restore" failed; the demo will say what it could not run.');
 }
