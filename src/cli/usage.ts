@@ -43,3 +43,10 @@ export function secretFromEnv(env: NodeJS.ProcessEnv, flag: string, name: string
   if (value === '') throw new UsageError(`${flag} ${name}: the environment variable ${name} is empty.`);
   return value;
 }
+
+/** A whole number of days from a --min-days style flag; its default when the flag is absent. */
+export function wholeDays(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number of days, not "${value}"`);
+  return Number(value);
+}

@@ -35,8 +35,8 @@ const server = z
   })
   .describe('One D365 server');
 
-const webApiWindows = z.strictObject({
-  auth: z.literal('windows').describe("Windows integrated authentication with the runner's own identity (no secret)"),
+/** What both Web API transports share: where D365 is reached, and how requests are sized and timed. */
+const webApiCommon = {
   url: httpsUrl('deployment.webApi.url')
     .optional()
     .describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
@@ -50,15 +50,17 @@ const webApiWindows = z.strictObject({
     .max(5000)
     .default(5000)
     .describe('Rows per page when reading (Prefer: odata.maxpagesize; 5000 is the Web API maximum)'),
+};
+
+const webApiWindows = z.strictObject({
+  auth: z.literal('windows').describe("Windows integrated authentication with the runner's own identity (no secret)"),
+  ...webApiCommon,
 });
 
 const webApiAdfs = z.strictObject({
   auth: z
     .literal('adfs-password')
     .describe('OAuth password grant from the AD FS token endpoint (IFD, runners outside the domain)'),
-  url: httpsUrl('deployment.webApi.url')
-    .optional()
-    .describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
   tokenEndpoint: httpsUrl('deployment.webApi.tokenEndpoint').describe(
     'AD FS token endpoint, e.g. https://sts.contoso.com/adfs/oauth2/token',
   ),
@@ -68,16 +70,7 @@ const webApiAdfs = z.strictObject({
   ),
   usernameEnv: envName('environment variable holding the service account user name'),
   passwordEnv: envName('environment variable holding the service account password'),
-  batchSize: z.number().int().min(1).max(1000).default(100).describe('Operations per $batch request (v9.0 limit: 100)'),
-  timeoutSeconds: z.number().int().min(5).max(600).default(100).describe('Timeout of one Web API request'),
-  apiVersion: z.enum(['9.0', '9.1']).default('9.0').describe('Web API version in the URL: <url>/api/data/v9.0/'),
-  pageSize: z
-    .number()
-    .int()
-    .min(1)
-    .max(5000)
-    .default(5000)
-    .describe('Rows per page when reading (Prefer: odata.maxpagesize; 5000 is the Web API maximum)'),
+  ...webApiCommon,
 });
 
 const deployment = z

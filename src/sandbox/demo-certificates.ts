@@ -8,6 +8,7 @@ import { createHash, generateKeyPair, randomBytes, X509Certificate } from 'node:
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import type { SandboxTls } from './tls.js';
+import { serverCertificateExtensions } from './tls.js';
 
 const generateRsa = promisify(generateKeyPair);
 const DAY = 86_400_000;
@@ -113,15 +114,7 @@ export async function makeDemoCa(name = 'd365-exo-sync demo CA (throwaway)'): Pr
         new Date(Date.now() - 60_000),
         new Date(Date.now() + DAY),
       );
-      cert.setExtensions([
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [...hosts.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
-        },
-      ]);
+      cert.setExtensions(serverCertificateExtensions(hosts, ips));
       sign(cert, caKey);
       return { caPem, certPem: forge.pki.certificateToPem(cert), keyPem: pair.privatePem };
     },

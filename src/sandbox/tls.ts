@@ -27,6 +27,19 @@ function newCertificate(publicPem: string, days: number): forge.pki.Certificate 
   return cert;
 }
 
+/** The extensions of a loopback HTTPS server certificate: TLS server use, the names and addresses it serves. */
+export function serverCertificateExtensions(hosts: string[], ips: string[]): object[] {
+  return [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [...hosts.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
+    },
+  ];
+}
+
 /** Makes a CA and a localhost server certificate signed by it. Takes a few hundred milliseconds. */
 export function makeSandboxTls(hosts: string[] = ['localhost'], ips: string[] = ['127.0.0.1', '::1']): SandboxTls {
   const ca = rsaKeyPair();
@@ -45,15 +58,7 @@ export function makeSandboxTls(hosts: string[] = ['localhost'], ips: string[] = 
   const cert = newCertificate(server.publicPem, 2);
   cert.setSubject([{ name: 'commonName', value: hosts[0] ?? 'localhost' }]);
   cert.setIssuer(caName);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    {
-      name: 'subjectAltName',
-      altNames: [...hosts.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))],
-    },
-  ]);
+  cert.setExtensions(serverCertificateExtensions(hosts, ips));
   cert.sign(caKey, forge.md.sha256.create());
   return {
     caPem: forge.pki.certificateToPem(caCert),

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { inspectPfx, readPfxFile, type CertificateReport } from '../../cert/index.js';
 import { Masker } from '../../secrets/masker.js';
 import type { CliIo } from '../../hosts/cli-host.js';
-import { EXIT, parseCommandArgs, secretFromEnv, UsageError } from '../usage.js';
+import { EXIT, parseCommandArgs, wholeDays, secretFromEnv, UsageError } from '../usage.js';
 import { textTable } from '../../report/markdown.js';
 
 export const CERT_INSPECT_HELP = `Usage: d365-exo-sync cert inspect --pfx FILE [--password-env VAR] [--host NAME]... [--min-days N] [--json]
@@ -60,12 +60,7 @@ export async function certInspect(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (!values.pfx) throw new UsageError('--pfx FILE is required');
-  let minDays = 14;
-  if (values['min-days'] !== undefined) {
-    if (!/^\d+$/.test(values['min-days']))
-      throw new UsageError(`--min-days must be a whole number of days, not "${values['min-days']}"`);
-    minDays = Number(values['min-days']);
-  }
+  const minDays = wholeDays('--min-days', values['min-days'], 14);
   const masker = new Masker();
   const password = values['password-env'] ? secretFromEnv(io.env, '--password-env', values['password-env']) : '';
   if (password) masker.add(password);

@@ -6,7 +6,7 @@ import { createEntraServices } from '../../phases/entra/services.js';
 import { textTable } from '../../report/markdown.js';
 import { defaultWatchUrls, watch } from '../../watch/watch.js';
 import { loadConfigOrReport } from '../context.js';
-import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
+import { EXIT, parseCommandArgs, wholeDays, UsageError } from '../usage.js';
 
 export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--json]
 
@@ -35,12 +35,7 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (!values.config) throw new UsageError('--config FILE is required');
-  let minDays = 30;
-  if (values['min-days'] !== undefined) {
-    if (!/^\d+$/.test(values['min-days']))
-      throw new UsageError(`--min-days must be a whole number of days, not "${values['min-days']}"`);
-    minDays = Number(values['min-days']);
-  }
+  const minDays = wholeDays('--min-days', values['min-days'], 30);
   for (const url of values.url ?? []) {
     if (!URL.canParse(url) || new URL(url).protocol !== 'https:')
       throw new UsageError(`--url ${url}: give an https:// URL`);
