@@ -1,4 +1,4 @@
-// The pipeline packages: for every phase in the registry, the GitHub Action (action.yml + an ESM bundle,
+// The pipeline packages: for every phase in the registry and every tool (watch, report), the GitHub Action (action.yml + an ESM bundle,
 // since @actions/core 3 is ESM-only) and the Azure DevOps task (task.json + a CommonJS bundle carrying
 // its own copy of the task lib), plus the extension manifest. Everything here is derived: the bundles
 // from src/ by esbuild, the manifests from the phases' input definitions (src/pipeline/manifests.ts).
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document } from 'yaml';
-import { PHASES } from '../src/phases/registry.js';
+import { packagedSteps } from '../src/pipeline/steps.js';
 import {
   ACTION_MAIN,
   actionManifest,
@@ -111,7 +111,8 @@ export async function pipelinePackageFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
   const bundles: Promise<Map<string, string>>[] = [];
-  for (const phase of PHASES) {
+  const steps = packagedSteps();
+  for (const phase of steps) {
     files.set(`actions/${phase.id}/action.yml`, actionYaml(actionManifest(phase)));
     files.set(`tasks/${phase.id}/task.json`, json(taskManifest(phase, version)));
     // The task folder runs unpacked from the .vsix, but in this repository it sits under a package.json
@@ -120,8 +121,8 @@ export async function pipelinePackageFiles(): Promise<Map<string, string>> {
     bundles.push(bundle('github', phase.id, `actions/${phase.id}/${ACTION_MAIN}`));
     bundles.push(bundle('azure', phase.id, `tasks/${phase.id}/${TASK_TARGET}`));
   }
-  files.set('tasks/vss-extension.json', json(extensionManifest(PHASES, version)));
-  files.set('tasks/overview.md', extensionOverview(PHASES, version));
+  files.set('tasks/vss-extension.json', json(extensionManifest(steps, version)));
+  files.set('tasks/overview.md', extensionOverview(steps, version));
   for (const map of await Promise.all(bundles)) for (const [path, text] of map) files.set(path, text);
   return files;
 }

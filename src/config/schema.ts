@@ -140,6 +140,9 @@ const deployment = z
   })
   .describe('The D365 on-premises deployment');
 
+/** The default audience of a federated credential (Microsoft Entra: "Configure an app to trust an external identity provider"). */
+export const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
+
 const authWorkloadIdentity = z.strictObject({
   method: z
     .literal('workload-identity')
@@ -148,6 +151,14 @@ const authWorkloadIdentity = z.strictObject({
   tokenFileEnv: envName(
     'environment variable naming a file with the federated token (default: AZURE_FEDERATED_TOKEN_FILE, or the pipeline OIDC token)',
   ).optional(),
+  audience: z
+    .string()
+    .min(1)
+    .regex(/^\S+$/, 'tenant.auth.audience: one value without spaces, e.g. api://AzureADTokenExchange')
+    .default(FEDERATED_AUDIENCE)
+    .describe(
+      'Audience of the GitHub Actions OIDC token: the audience the federated credential was created with. azure/login and Microsoft Entra use api://AzureADTokenExchange in every cloud (US Government included); Azure DevOps service connections always use that value',
+    ),
 });
 const authClientCertificate = z.strictObject({
   method: z.literal('client-certificate'),

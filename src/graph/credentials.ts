@@ -12,8 +12,8 @@ import {
   type GetTokenOptions,
   type TokenCredential,
 } from '@azure/identity';
-import type { Config } from '../config/schema.js';
-import type { Host } from '../hosts/host.js';
+import { FEDERATED_AUDIENCE, type Config } from '../config/schema.js';
+import type { EntraConnection, Host } from '../hosts/host.js';
 import { sendWithRetry, type HttpOptions } from '../http/request.js';
 import { tenantSegment, type CloudEndpoints } from './endpoints.js';
 import { EntraSignInError } from './errors.js';
@@ -21,14 +21,13 @@ import { createAzureHttpClient, type DiagnosingHttpClient } from './http-client.
 
 export type AuthConfig = Config['tenant']['auth'];
 
-/** Environment variable that overrides the audience asked of the pipeline's OIDC provider. */
-export const OIDC_AUDIENCE_ENV = 'D365_EXO_SYNC_OIDC_AUDIENCE';
-
-/** The audience Entra expects in a federated token, per cloud (api://AzureADTokenExchange[USGov]). */
-export function federatedAudience(cloud: CloudEndpoints['cloud'], env: NodeJS.ProcessEnv): string {
-  return (
-    env[OIDC_AUDIENCE_ENV] || (cloud === 'usgov' ? 'api://AzureADTokenExchangeUSGov' : 'api://AzureADTokenExchange')
-  );
+/**
+ * The audience asked of the GitHub Actions OIDC provider: tenant.auth.audience (default
+ * api://AzureADTokenExchange, what azure/login asks in every cloud). It must equal the audience of the
+ * app's federated credential, which the guides and the federated-credentials command create with it.
+ */
+export function federatedAudience(auth: AuthConfig): string {
+  return (auth.method === 'workload-identity' && auth.audience) || FEDERATED_AUDIENCE;
 }
 
 /** Where a federated token comes from, as found in the environment. */
@@ -84,7 +83,7 @@ export function findFederatedTokenSource(
     const missing = ['SYSTEM_ACCESSTOKEN', 'AZURESUBSCRIPTION_SERVICE_CONNECTION_ID'].filter((name) => !env[name]);
     if (missing.length) {
       throw new EntraSignInError(
-        `Azure DevOps workload identity: ${missing.join(' and ')} not set. Map $(System.AccessToken) to SYSTEM_ACCESSTOKEN and give the id of the Azure Resource Manager service connection (workload identity federation) in AZURESUBSCRIPTION_SERVICE_CONNECTION_ID`,
+        'Azure DevOps: no service connection. Give the task input azureSubscription: the name of an Azure Resource Manager service connection (workload identity federation, or a service principal) whose app is the one in tenant.auth.clientId',
       );
     }
     return {
@@ -96,7 +95,7 @@ export function findFederatedTokenSource(
   }
   throw new EntraSignInError(
     'tenant.auth.method is workload-identity but no federated token is available: in GitHub Actions give the job `permissions: id-token: write`; ' +
-      'in Azure DevOps use an Azure Resource Manager service connection with workload identity federation (SYSTEM_OIDCREQUESTURI, SYSTEM_ACCESSTOKEN, AZURESUBSCRIPTION_SERVICE_CONNECTION_ID); ' +
+      'in Azure DevOps give the task input azureSubscription (an Azure Resource Manager service connection); ' +
       'elsewhere set AZURE_FEDERATED_TOKEN_FILE (or the variable tenant.auth.tokenFileEnv names) to a file holding the token',
   );
 }
@@ -220,6 +219,29 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
     ...(endpoints.knownAuthority ? {} : { disableInstanceDiscovery: true }),
   };
   let build: () => TokenCredential;
+  let connection: EntraConnection | undefined;
+  let connectionProblem: unknown;
+  try {
+    connection = host.entraConnection?.();
+  } catch (error) {
+    connectionProblem = error;
+  }
+  if (connectionProblem !== undefined) {
+    build = () => {
+      const message = connectionProblem instanceof Error ? connectionProblem.message : String(connectionProblem);
+      throw new EntraSignInError(message, { cause: connectionProblem });
+    };
+    return new MaskedCredential(build, host, httpClient, 'the service connection');
+  }
+  if (connection) {
+    const found = connection;
+    build = () => {
+      const mismatch = tenantMismatch(config.tenant, found);
+      if (mismatch) throw new EntraSignInError(mismatch);
+      return connectionCredential(found, endpoints, options, host, http);
+    };
+    return new MaskedCredential(build, host, httpClient, `${found.description} at ${endpoints.authorityHost}`);
+  }
   switch (auth.method) {
     case 'client-secret': {
       const secret = env[auth.secretEnv];
@@ -265,7 +287,7 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
       }
       build = () => {
         const source = findFederatedTokenSource(auth.tokenFileEnv, env);
-        const audience = federatedAudience(endpoints.cloud, env);
+        const audience = federatedAudience(auth);
         return new ClientAssertionCredential(
           tenant,
           auth.clientId,
@@ -286,6 +308,61 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
     httpClient,
     `app ${auth.clientId} in tenant ${tenant} (${describeAuth(auth)}) at ${endpoints.authorityHost}`,
   );
+}
+
+/**
+ * The config's tenant against the service connection's: a pipeline that signs in to one tenant and
+ * changes another is refused before anything happens. tenant.domain alone cannot be compared offline.
+ */
+export function tenantMismatch(tenant: Config['tenant'], connection: EntraConnection): string | undefined {
+  if (tenant.id && tenant.id.toLowerCase() !== connection.tenantId.toLowerCase()) {
+    return (
+      `the config's tenant.id is ${tenant.id}, but ${connection.description} signs in to tenant ${connection.tenantId}: ` +
+      'use the service connection of the tenant the config describes, or correct tenant.id'
+    );
+  }
+  return undefined;
+}
+
+/** The credential of a pipeline service connection: its tenant and app replace tenant.auth. */
+function connectionCredential(
+  connection: EntraConnection,
+  endpoints: CloudEndpoints,
+  options: ClientSecretCredentialOptions,
+  host: Host,
+  http: Partial<HttpOptions>,
+): TokenCredential {
+  const { tenantId, clientId, credential } = connection;
+  switch (credential.kind) {
+    case 'secret':
+      return new ClientSecretCredential(tenantId, clientId, credential.secret, options);
+    case 'certificate':
+      return new ClientCertificateCredential(
+        tenantId,
+        clientId,
+        { certificate: credential.pem.replace(/\r\n/g, '\n') },
+        options,
+      );
+    case 'federated': {
+      const source: FederatedTokenSource = {
+        kind: 'azure-devops',
+        requestUri: credential.requestUri,
+        accessToken: credential.accessToken,
+        serviceConnectionId: credential.serviceConnectionId,
+      };
+      // Azure DevOps issues its tokens for api://AzureADTokenExchange whatever is asked.
+      return new ClientAssertionCredential(
+        tenantId,
+        clientId,
+        async () => {
+          const token = await fetchFederatedToken(source, FEDERATED_AUDIENCE, http);
+          host.registerSecret(token);
+          return token;
+        },
+        options,
+      );
+    }
+  }
 }
 
 /** Registers every access token with the mask before handing it out, and turns failures into plain words. */

@@ -7,13 +7,28 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Host, HostResult, InputDefinition } from './host.js';
+import type { EntraConnection, Host, HostResult, InputDefinition } from './host.js';
 import { Masker } from '../secrets/masker.js';
 import { azureName } from '../pipeline/inputs.js';
+import { readServiceConnection } from './azure-connection.js';
 
 /** The agent runs any `##vso[...]` (and formats `##[...]`) it finds in a line: our own text must not. */
 function inert(text: string): string {
   return text.replace(/##vso\[/gi, '## vso[').replace(/##\[/g, '## [');
+}
+
+/**
+ * Azure DevOps leaves a macro whose variable is not defined as it is: `$(d365-pfx)` reaches the task as
+ * that text. Such a value is never a certificate or a password, so it is refused by name.
+ */
+export function refuseMacro(inputName: string, value: string): void {
+  const macro = /\$\(([^()\s]+)\)/.exec(value);
+  if (macro) {
+    throw new Error(
+      `${inputName}: pipeline variable ${macro[1]} is not defined (the input still holds the text $(${macro[1]})). ` +
+        'Define it in the pipeline, in a variable group, or as a Key Vault secret of a variable group linked to Azure Key Vault, and make sure the job can use that group.',
+    );
+  }
 }
 
 /** Swallows what the task lib writes while it reads a secret input (it logs `name=value` as debug). */
@@ -39,6 +54,7 @@ export class AzureHost implements Host {
     const name = azureName(input.name);
     const value = tl.getInput(name, false) || input.default || '';
     if (input.required && !value) throw new Error(`Input required: ${name}`);
+    refuseMacro(name, value);
     return value || undefined;
   }
 
@@ -120,6 +136,13 @@ export class AzureHost implements Host {
       ...(runUrl ? { runUrl } : {}),
     };
   }
+
+  entraConnection(): EntraConnection | undefined {
+    if (this.connection === undefined) this.connection = readServiceConnection(this) ?? null;
+    return this.connection ?? undefined;
+  }
+
+  private connection?: EntraConnection | null;
 
   setResult(result: HostResult, message: string): void {
     const text = this.mask(message);

@@ -24,6 +24,21 @@ export interface Logger {
   error(message: string): void;
 }
 
+/**
+ * The Entra ID identity a pipeline host hands the step (an Azure DevOps Azure Resource Manager service
+ * connection): tenant, app and how to sign in as it. It replaces tenant.auth of the config.
+ */
+export interface EntraConnection {
+  /** For messages and the run record, never a secret: "Azure DevOps service connection <id> (workload identity federation)". */
+  description: string;
+  tenantId: string;
+  clientId: string;
+  credential:
+    | { kind: 'federated'; requestUri: string; accessToken: string; serviceConnectionId: string }
+    | { kind: 'secret'; secret: string }
+    | { kind: 'certificate'; pem: string };
+}
+
 export type HostResult = 'succeeded' | 'succeeded-with-issues' | 'failed';
 
 export interface Host {
@@ -47,4 +62,10 @@ export interface Host {
   /** Who runs this and where, for the audit record. */
   identity(): { actor: string; machine: string; runId: string; runUrl?: string };
   setResult(result: HostResult, message: string): void;
+  /**
+   * The Entra ID connection the pipeline gives this step, when the host has such a thing (Azure DevOps:
+   * the task's azureSubscription input). Undefined when none is given; throws a clear error when one is
+   * named but cannot be used. Its secrets are registered with the mask before it returns.
+   */
+  entraConnection?(): EntraConnection | undefined;
 }

@@ -84,9 +84,16 @@ export interface Phase {
   runsOn: string;
   /** What it changes ("nothing", "Entra ID", "that server", ...). */
   changes: string;
+  /** Signs in to Entra ID (Microsoft Graph): its Azure DevOps task takes the azureSubscription service connection. */
+  signsInToEntra?: boolean;
   /** Pipeline inputs beyond the common ones (config, certificate); the action.yml/task.json derive from these. */
   inputs: InputDefinition[];
   outputs: OutputDefinition[];
+  /**
+   * Outputs that follow from the config alone (which machines run which job), set in plan and apply
+   * alike so a pipeline can fan out its later jobs from them even in a plan run.
+   */
+  configOutputs?(config: Config): Record<string, string>;
   plan(ctx: PhaseContext): Promise<Step[]>;
   apply(ctx: PhaseContext): Promise<PhaseOutcome>;
 }

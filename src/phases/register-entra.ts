@@ -363,6 +363,7 @@ export const registerEntraPhase: Phase = {
   title: 'Register the certificate with Entra ID',
   runsOn: 'anywhere with Microsoft Graph access',
   changes: 'Entra ID: key credentials and names of the Dynamics CRM service principal',
+  signsInToEntra: true,
   inputs: [],
   outputs: [
     { name: 'tenant-id', description: 'The Entra tenant id, read from Microsoft Graph (GET /organization)' },

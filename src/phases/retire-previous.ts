@@ -226,6 +226,7 @@ export const retirePreviousPhase: Phase = {
   id: 'retire-previous',
   title: 'Retire superseded key credentials',
   runsOn: 'anywhere with Microsoft Graph access',
+  signsInToEntra: true,
   changes:
     'Entra ID: removes key credentials of the Dynamics CRM service principal that this toolkit added for earlier certificates',
   inputs: [

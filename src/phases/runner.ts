@@ -64,6 +64,7 @@ export async function runPhase(phase: Phase, ctx: PhaseContext, options: PhaseRu
   let error: string | undefined;
   await host.group(`${phase.id} (${options.mode})`, async () => {
     try {
+      outputs = { ...phase.configOutputs?.(ctx.config) };
       if (options.mode === 'plan') {
         steps = await phase.plan(ctx);
       } else {
@@ -71,7 +72,7 @@ export async function runPhase(phase: Phase, ctx: PhaseContext, options: PhaseRu
         if (refused) throw new Error(refused);
         const outcome = await phase.apply(ctx);
         steps = outcome.results;
-        outputs = outcome.outputs;
+        outputs = { ...outputs, ...outcome.outputs };
       }
     } catch (caught) {
       error = errorText(caught);

@@ -340,6 +340,7 @@ export const verifyPhase: Phase = {
   title: 'Verify: read every piece back and re-test the mailboxes',
   runsOn: 'anywhere with D365 Web API access',
   changes: 'nothing (re-testing schedules Test & Enable, which changes no setting)',
+  signsInToEntra: true,
   inputs: [
     RETEST_INPUT,
     {

@@ -13,6 +13,9 @@ export interface PipelineInput extends InputDefinition {
   kind?: 'file';
 }
 
+/** The Azure DevOps task input that names the service connection (the name Microsoft's Azure tasks use). */
+export const SERVICE_CONNECTION_INPUT = 'azureSubscription';
+
 export const MODES = ['plan', 'apply'] as const;
 export type StepMode = (typeof MODES)[number];
 

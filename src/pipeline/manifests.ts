@@ -2,8 +2,8 @@
 // tasks/<phase>/task.json and the extension manifest (Azure DevOps). scripts/generate.ts writes them
 // (npm run generate); a test fails when a committed one differs from what this derives.
 import { createHash } from 'node:crypto';
-import type { Phase } from '../phases/phase.js';
-import { azureName, stepInputs, stepOutputs } from './inputs.js';
+import { azureName, SERVICE_CONNECTION_INPUT } from './inputs.js';
+import type { PackagedStep } from './steps.js';
 
 /**
  * Where the toolkit is published. Workflows reference the actions as
@@ -20,7 +20,10 @@ export const PUBLISHED = {
 
 /** GitHub runner that has node24 (self-hosted runners older than this cannot run the actions). */
 export const MIN_RUNNER_VERSION = '2.327.1';
-/** First agent with the Node20_1 handler; the tasks also carry Node24, which the agent picks when it has it. */
+/**
+ * First agent with the Node20_1 handler; the tasks also carry Node24, which the agent picks when it has
+ * it. Also past 3.227.1, the first agent that gives tasks SYSTEM_OIDCREQUESTURI (workload identity).
+ */
 export const MIN_AGENT_VERSION = '3.232.1';
 /** First agent with the Node24 handler (the tasks fall back to Node20_1 on older agents). */
 export const NODE24_AGENT_VERSION = '4.265.1';
@@ -85,10 +88,10 @@ export function taskId(phaseId: string): string {
 const SECRET_NOTE_GITHUB = ' Secret: pass it from a repository or environment secret, never as text in the workflow.';
 const SECRET_NOTE_AZURE = ' Secret: pass it from a secret variable (`$(NAME)`), never as text in the pipeline.';
 
-/** actions/<phase>/action.yml as a plain object (the generator renders it as YAML). */
-export function actionManifest(phase: Phase): Record<string, unknown> {
+/** actions/<step>/action.yml as a plain object (the generator renders it as YAML). */
+export function actionManifest(phase: PackagedStep): Record<string, unknown> {
   const inputs: Record<string, Record<string, unknown>> = {};
-  for (const input of stepInputs(phase)) {
+  for (const input of phase.inputs) {
     const options = input.options ? ` One of: ${input.options.join(', ')}.` : '';
     inputs[input.name] = {
       description: input.description + options + (input.secret ? SECRET_NOTE_GITHUB : ''),
@@ -97,7 +100,7 @@ export function actionManifest(phase: Phase): Record<string, unknown> {
     };
   }
   const outputs: Record<string, Record<string, unknown>> = {};
-  for (const output of stepOutputs(phase)) outputs[output.name] = { description: output.description };
+  for (const output of phase.outputs) outputs[output.name] = { description: output.description };
   return {
     name: `d365-exo-sync ${phase.id}`,
     description: `${phase.title} (runs on: ${phase.runsOn}; changes: ${phase.changes}). D365 CE v9 on-premises with Exchange Online server-side sync.`,
@@ -109,9 +112,23 @@ export function actionManifest(phase: Phase): Record<string, unknown> {
   };
 }
 
-/** tasks/<phase>/task.json. */
-export function taskManifest(phase: Phase, version: PackageVersion): Record<string, unknown> {
-  const outputs = stepOutputs(phase);
+/**
+ * The service connection input of the tasks that sign in to Entra ID: the name and type Microsoft's
+ * AzureCLI and AzurePowerShell tasks use, so the pipeline references the connection explicitly (Azure
+ * DevOps refuses an OIDC token for a connection the job does not reference).
+ */
+export const SERVICE_CONNECTION_TASK_INPUT = {
+  name: SERVICE_CONNECTION_INPUT,
+  type: 'connectedService:AzureRM',
+  label: 'Azure Resource Manager service connection',
+  required: false,
+  helpMarkDown:
+    'The service connection d365-exo-sync signs in to Entra ID with (workload identity federation, or a service principal with a secret or certificate). Its tenant and app replace tenant.auth of the config; a different tenant.id in the config fails the task.',
+} as const;
+
+/** tasks/<step>/task.json. */
+export function taskManifest(phase: PackagedStep, version: PackageVersion): Record<string, unknown> {
+  const outputs = phase.outputs;
   const execution = { target: TASK_TARGET, argumentFormat: '' };
   return {
     $schema: 'https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json',
@@ -124,16 +141,20 @@ export function taskManifest(phase: Phase, version: PackageVersion): Record<stri
     author: PUBLISHED.author,
     version: { Major: version.major, Minor: version.minor, Patch: version.patch },
     minimumAgentVersion: MIN_AGENT_VERSION,
-    instanceNameFormat: `d365-exo-sync ${phase.id} ($(mode))`,
-    inputs: stepInputs(phase).map((input) => ({
+    instanceNameFormat:
+      phase.kind === 'phase' ? `d365-exo-sync ${phase.id} ($(mode))` : `d365-exo-sync ${phase.id}`,
+    inputs: [
+      ...(phase.signsInToEntra ? [SERVICE_CONNECTION_TASK_INPUT] : []),
+      ...phase.inputs.map((input) => ({
       name: azureName(input.name),
       type: input.options ? 'pickList' : input.kind === 'file' ? 'filePath' : 'string',
       label: input.name,
       ...(input.default !== undefined ? { defaultValue: input.default } : {}),
       required: input.required === true,
       helpMarkDown: input.description + (input.secret ? SECRET_NOTE_AZURE : ''),
-      ...(input.options ? { options: Object.fromEntries(input.options.map((o) => [o, o])) } : {}),
-    })),
+        ...(input.options ? { options: Object.fromEntries(input.options.map((o) => [o, o])) } : {}),
+      })),
+    ],
     outputVariables: outputs.map((output) => ({ name: azureName(output.name), description: output.description })),
     restrictions: { settableVariables: { allowed: outputs.map((output) => azureName(output.name)) } },
     execution: { Node20_1: execution, Node24: execution },
@@ -141,7 +162,7 @@ export function taskManifest(phase: Phase, version: PackageVersion): Record<stri
 }
 
 /** tasks/vss-extension.json: one contribution per task folder. */
-export function extensionManifest(phases: readonly Phase[], version: PackageVersion): Record<string, unknown> {
+export function extensionManifest(phases: readonly PackagedStep[], version: PackageVersion): Record<string, unknown> {
   return {
     manifestVersion: 1,
     id: PUBLISHED.extensionId,
@@ -166,7 +187,7 @@ export function extensionManifest(phases: readonly Phase[], version: PackageVers
 }
 
 /** tasks/overview.md: the extension's details page (also what an Azure DevOps Server admin reads). */
-export function extensionOverview(phases: readonly Phase[], version: PackageVersion): string {
+export function extensionOverview(phases: readonly PackagedStep[], version: PackageVersion): string {
   const rows = phases
     .map((p) => `| \`${taskName(p.id)}@${version.major}\` | ${p.title} | ${p.runsOn} | ${p.changes} |`)
     .join('\n');

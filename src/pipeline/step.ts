@@ -14,6 +14,8 @@ import { markdownTable } from '../report/markdown.js';
 import { decodePfxBase64, readPfxFile } from '../cert/index.js';
 import { MODES, stepInputs, type PipelineInput, type StepMode } from './inputs.js';
 import { buildPhaseContext } from './context.js';
+import { TOOLS, type PipelineTool } from './tools.js';
+import type { Config } from '../config/schema.js';
 
 export interface StepEnvironment {
   env: NodeJS.ProcessEnv;
@@ -88,8 +90,48 @@ async function failStep(host: Host, message: string, summary?: string): Promise<
   host.setResult('failed', message);
 }
 
+/** Loads the config; on problems fails the step with them (file:problem list) and returns undefined. */
+async function loadStepConfig(
+  stepId: string,
+  file: string,
+  host: Host,
+  environment: StepEnvironment,
+  label: (name: string) => string,
+): Promise<{ config: Config; text: string } | undefined> {
+  const loaded = loadConfigFile(configPath(file, environment.cwd, label));
+  if (loaded.config) return { config: loaded.config, text: loaded.text };
+  const list = loaded.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  await failStep(
+    host,
+    `${stepId}: the config ${file} has ${loaded.problems.length} problem(s); nothing was done. ${list}`,
+    `### d365-exo-sync · ${stepId} · config problems\n\n${file}: nothing was done.\n\n` +
+      markdownTable(
+        ['path', 'problem'],
+        loaded.problems.map((p) => [p.path, p.message]),
+      ),
+  );
+  return undefined;
+}
+
+/** Runs a tool (watch, report) as a pipeline step; never throws. */
+async function runToolStep(tool: PipelineTool, host: Host, environment: StepEnvironment): Promise<void> {
+  const label = environment.inputName ?? ((name: string) => name);
+  try {
+    const values = readInputs(tool.inputs, host, label);
+    let config: Config | undefined;
+    if (values.config) {
+      config = (await loadStepConfig(tool.id, values.config, host, environment, label))?.config;
+      if (!config) return;
+    }
+    await tool.run({ host, values, env: environment.env, cwd: environment.cwd, config: () => config, label });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await failStep(host, `${tool.id}: ${message}`);
+  }
+}
+
 /**
- * Runs the phase `phaseId` as a pipeline step on `host`. Never throws: every failure ends in
+ * Runs the phase `phaseId` (or the tool of that id: watch, report) as a pipeline step on `host`. Never throws: every failure ends in
  * host.setResult('failed', <the underlying error>). Returns the run when the phase got to run.
  */
 export async function runPipelineStep(
@@ -99,10 +141,15 @@ export async function runPipelineStep(
 ): Promise<PhaseRun | undefined> {
   const label = environment.inputName ?? ((name: string) => name);
   const phase: Phase | undefined = findPhase(phaseId);
+  const tool = TOOLS.find((t) => t.id === phaseId);
+  if (tool) {
+    await runToolStep(tool, host, environment);
+    return undefined;
+  }
   if (!phase) {
     await failStep(
       host,
-      `d365-exo-sync has no phase "${phaseId}" (it has ${PHASES.map((p) => p.id).join(', ')}): the package is damaged or out of date`,
+      `d365-exo-sync has no phase "${phaseId}" (it has ${[...PHASES, ...TOOLS].map((p) => p.id).join(', ')}): the package is damaged or out of date`,
     );
     return undefined;
   }
@@ -112,21 +159,8 @@ export async function runPipelineStep(
     const mode = (values.mode ?? 'apply') as StepMode;
     if (!MODES.includes(mode)) throw new StepInputError(`${label('mode')} must be plan or apply`);
 
-    const file = values.config!;
-    const loaded = loadConfigFile(configPath(file, environment.cwd, label));
-    if (!loaded.config) {
-      const list = loaded.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-      await failStep(
-        host,
-        `${phase.id}: the config ${file} has ${loaded.problems.length} problem(s); nothing was done. ${list}`,
-        `### d365-exo-sync · ${phase.id} · config problems\n\n${file}: nothing was done.\n\n` +
-          markdownTable(
-            ['path', 'problem'],
-            loaded.problems.map((p) => [p.path, p.message]),
-          ),
-      );
-      return undefined;
-    }
+    const loaded = await loadStepConfig(phase.id, values.config!, host, environment, label);
+    if (!loaded) return undefined;
 
     const certificate = readCertificate(values, host, environment.cwd, label);
     const own = Object.fromEntries(phase.inputs.map((input) => [input.name, values[input.name]]));

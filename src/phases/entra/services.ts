@@ -2,7 +2,7 @@
 // checks), and the factory the CLI and the pipeline adapters call. Building it is offline: nothing
 // signs in until a phase makes its first Graph call.
 import type { Config } from '../../config/schema.js';
-import type { Host } from '../../hosts/host.js';
+import type { EntraConnection, Host } from '../../hosts/host.js';
 import type { HttpOptions } from '../../http/request.js';
 import { GraphClient, type GraphApi } from '../../graph/client.js';
 import { createCredential, describeAuth } from '../../graph/credentials.js';
@@ -64,11 +64,20 @@ export function createEntraServices(
   const ca = options.ca ?? loadExtraCa(env);
   const http: Partial<HttpOptions> = { ...ENTRA_HTTP_DEFAULTS, ...options.http, ...(ca ? { ca } : {}) };
   const credential = createCredential({ config, endpoints, host, env, http });
+  // A pipeline service connection (Azure DevOps) replaces tenant.auth: name its app in messages and records.
+  let connection: EntraConnection | undefined;
+  try {
+    connection = host.entraConnection?.();
+  } catch {
+    // The credential reports it on first use, before anything changes.
+  }
   return {
     graph: new GraphClient({ graphUrl: endpoints.graph, credential, host, http }),
     endpoints,
-    clientId: config.tenant.auth.clientId,
-    authDescription: `${describeAuth(config.tenant.auth)}, tenant ${tenantSegment(config.tenant)}`,
+    clientId: connection?.clientId ?? config.tenant.auth.clientId,
+    authDescription: connection
+      ? connection.description
+      : `${describeAuth(config.tenant.auth)}, tenant ${tenantSegment(config.tenant)}`,
     verifyAttempts: options.verifyAttempts ?? 4,
     verifyDelayMs: options.verifyDelayMs ?? 3_000,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),

@@ -47,14 +47,24 @@ describe('federated token source', () => {
     );
     assert.throws(
       () => findFederatedTokenSource(undefined, { SYSTEM_OIDCREQUESTURI: 'https://ado' }),
-      /SYSTEM_ACCESSTOKEN and AZURESUBSCRIPTION_SERVICE_CONNECTION_ID not set/,
+      /no service connection\. Give the task input azureSubscription/,
     );
     assert.throws(() => findFederatedTokenSource(undefined, {}), /no federated token is available/);
   });
-  it('asks for the audience of the cloud, or the override', () => {
-    assert.equal(federatedAudience('public', {}), 'api://AzureADTokenExchange');
-    assert.equal(federatedAudience('usgov', {}), 'api://AzureADTokenExchangeUSGov');
-    assert.equal(federatedAudience('public', { D365_EXO_SYNC_OIDC_AUDIENCE: 'api://custom' }), 'api://custom');
+  it('asks for tenant.auth.audience: api://AzureADTokenExchange in every cloud unless the config names another', () => {
+    const clientId = '11111111-1111-4111-8111-111111111111';
+    assert.equal(
+      federatedAudience({ method: 'workload-identity', clientId, audience: 'api://AzureADTokenExchange' }),
+      'api://AzureADTokenExchange',
+    );
+    assert.equal(
+      federatedAudience({ method: 'workload-identity', clientId, audience: 'api://custom' }),
+      'api://custom',
+    );
+    assert.equal(
+      federatedAudience({ method: 'client-secret', clientId, secretEnv: 'X' }),
+      'api://AzureADTokenExchange',
+    );
   });
 });
 
