@@ -9,8 +9,8 @@ import { NoOperationTraceWriter } from '@actions/workflow-parser';
 import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
 import { leftoverFiles } from '../../scripts/generate.js';
 import { MAX_BUNDLE_BYTES, packageVersion, ROOT } from '../../scripts/packages.js';
-import { PHASES } from '../../src/phases/registry.js';
-import { azureName, stepInputs, stepOutputs } from '../../src/pipeline/inputs.js';
+import { azureName } from '../../src/pipeline/inputs.js';
+import { packagedSteps } from '../../src/pipeline/steps.js';
 import {
   ACTION_MAIN,
   MIN_AGENT_VERSION,
@@ -22,6 +22,9 @@ import {
 } from '../../src/pipeline/manifests.js';
 import { builtPackages, type BuiltPackages } from './support/packages.js';
 import { readZip } from './support/zip.js';
+
+/** Every packaged step: the phases and the tools (watch, report). */
+const PHASES = packagedSteps();
 
 interface TaskJson {
   id: string;
@@ -96,14 +99,14 @@ describe('generated pipeline packages', () => {
       assert.equal(action.runs.using, 'node24');
       assert.ok('main' in action.runs && action.runs.main === ACTION_MAIN);
       assert.ok(built.files.has(`actions/${phase.id}/${ACTION_MAIN}`));
-      const inputs = stepInputs(phase);
+      const inputs = phase.inputs;
       assert.deepEqual(
         action.inputs?.map((i) => [i.id, i.required === true, i.default?.toString()]),
         inputs.map((i) => [i.name, i.required === true, i.default]),
       );
       assert.deepEqual(
         action.outputs?.map((o) => o.id),
-        stepOutputs(phase).map((o) => o.name),
+        phase.outputs.map((o) => o.name),
       );
     });
 
@@ -120,17 +123,23 @@ describe('generated pipeline packages', () => {
         assert.equal(handler.target, TASK_TARGET);
         assert.ok(built.files.has(`tasks/${phase.id}/${handler.target}`));
       }
-      const inputs = stepInputs(phase);
+      const inputs = phase.inputs;
+      // The tasks that sign in to Entra ID first take the service connection, as Microsoft's Azure tasks do.
+      const connection = phase.signsInToEntra
+        ? [['azureSubscription', 'Azure Resource Manager service connection', false, undefined]]
+        : [];
       assert.deepEqual(
         task.inputs.map((i) => [i.name, i.label, i.required, i.defaultValue]),
-        inputs.map((i) => [azureName(i.name), i.name, i.required === true, i.default]),
+        [...connection, ...inputs.map((i) => [azureName(i.name), i.name, i.required === true, i.default])],
       );
+      if (phase.signsInToEntra) assert.equal(task.inputs[0]!.type, 'connectedService:AzureRM');
       for (const input of task.inputs) assert.match(input.name, /^[A-Za-z][A-Za-z0-9]*$/);
-      const mode = task.inputs.find((i) => i.name === 'mode')!;
-      assert.deepEqual([mode.type, Object.keys(mode.options ?? {})], ['pickList', ['plan', 'apply']]);
+      const mode = task.inputs.find((i) => i.name === 'mode');
+      if (phase.kind === 'phase')
+        assert.deepEqual([mode?.type, Object.keys(mode?.options ?? {})], ['pickList', ['plan', 'apply']]);
       // An empty filePath input arrives as the repository root: only a required input may be one.
       for (const input of task.inputs.filter((i) => i.type === 'filePath')) assert.ok(input.required, input.name);
-      const outputs = stepOutputs(phase).map((o) => azureName(o.name));
+      const outputs = phase.outputs.map((o) => azureName(o.name));
       assert.deepEqual(
         task.outputVariables.map((o) => o.name),
         outputs,
@@ -138,6 +147,14 @@ describe('generated pipeline packages', () => {
       assert.deepEqual(task.restrictions.settableVariables.allowed, outputs);
     });
   }
+
+  it('every task that reaches Microsoft Graph takes the azureSubscription service connection, and only those', () => {
+    const withConnection = PHASES.filter((step) => {
+      const task = JSON.parse(built.files.get(`tasks/${step.id}/task.json`)!) as TaskJson;
+      return task.inputs.some((i) => i.name === 'azureSubscription');
+    }).map((step) => step.id);
+    assert.deepEqual(withConnection, ['preflight', 'register-entra', 'verify', 'retire-previous', 'watch']);
+  });
 
   it('task GUIDs are v5 UUIDs of the phase id, and never change', () => {
     // RFC 4122 test vector: the DNS namespace and "www.example.com".

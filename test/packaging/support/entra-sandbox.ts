@@ -13,6 +13,11 @@ export const SANDBOX_SECRET_ENV = 'CRM_SYNC_CLIENT_SECRET';
 /** A recognisable client secret: the leak checks look for it too. */
 export const SANDBOX_CLIENT_SECRET = 'Sandbox-Client-Secret.Recognisable~0123456789';
 
+/** The app that signs in only with federated credentials (GitHub OIDC, the Azure DevOps service connection). */
+export const SANDBOX_FEDERATED_CLIENT_ID = '3f6c2a1e-9b8d-4e7f-a0c1-2d3e4f5a6b7c';
+/** The Azure DevOps service connection whose subject the federated app trusts. */
+export const SANDBOX_SERVICE_CONNECTION_ID = '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+
 export const SANDBOX_WEBAPI_USER_ENV = 'CRM_WEBAPI_USER';
 export const SANDBOX_WEBAPI_PASSWORD_ENV = 'CRM_WEBAPI_PASSWORD';
 
@@ -36,7 +41,22 @@ export interface EntraSandbox {
   tenant: Record<string, unknown>;
   /** What the step's environment needs: the client secret and the CA file. */
   env: Record<string, string>;
+  /** The CA file of the emulators' TLS (D365_EXO_SYNC_EXTRA_CA). */
+  caFile: string;
+  /** The emulated GitHub Actions OIDC endpoint and the subject of its tokens. */
+  github: { requestUrl: string; requestToken: string; issuer: string; subject: string };
+  /** The emulated Azure DevOps OIDC endpoint (SYSTEM_OIDCREQUESTURI) and the job's access token. */
+  azureDevOps: { requestUri: string; accessToken: string };
   stop(): Promise<void>;
+}
+
+interface Started {
+  authority: string;
+  graph: string;
+  caPem: string;
+  d365: D365Endpoints;
+  github: EntraSandbox['github'];
+  azureDevOps: EntraSandbox['azureDevOps'];
 }
 
 const SERVER = fileURLToPath(new URL('./entra-sandbox-server.ts', import.meta.url));
@@ -49,14 +69,14 @@ export async function startEntraSandbox(): Promise<EntraSandbox> {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  const started = await new Promise<{ authority: string; graph: string; caPem: string; d365: D365Endpoints }>(
+  const started = await new Promise<Started>(
     (resolve, reject) => {
       let buffered = '';
       child.stdout.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         const line = buffered.split('\n')[0];
         if (buffered.includes('\n') && line)
-          resolve(JSON.parse(line) as { authority: string; graph: string; caPem: string; d365: D365Endpoints });
+          resolve(JSON.parse(line) as Started);
       });
       child.on('error', reject);
       child.on('exit', (code) => reject(new Error(`the Entra sandbox exited (${code}) before it started`)));
@@ -85,6 +105,9 @@ export async function startEntraSandbox(): Promise<EntraSandbox> {
       passwordEnv: SANDBOX_WEBAPI_PASSWORD_ENV,
     },
     webApiPassword: started.d365.password,
+    caFile,
+    github: started.github,
+    azureDevOps: started.azureDevOps,
     env: {
       [SANDBOX_SECRET_ENV]: SANDBOX_CLIENT_SECRET,
       D365_EXO_SYNC_EXTRA_CA: caFile,
