@@ -8,6 +8,7 @@ import { runCommand, RUN_HELP } from './commands/run-phase.js';
 import { reportCommand, REPORT_HELP } from './commands/report.js';
 import { watchCommand, WATCH_HELP } from './commands/watch.js';
 import { demoCommand, DEMO_HELP } from './commands/demo.js';
+import { federatedCredentialsCommand, FEDERATED_CREDENTIALS_HELP } from './commands/federated-credentials.js';
 import { EXIT, UsageError } from './usage.js';
 import { InputError } from '../cert/index.js';
 
@@ -24,6 +25,8 @@ Commands:
   config validate --config FILE  check a config file
   report --dir DIR            merge the run records of one run into one table
   watch --config FILE         days left on the live TLS certificates and the Entra keys
+  federated-credentials --config FILE --workflow FILE --repository OWNER/REPO
+                              the OIDC subjects the app needs, with the commands that add them
 
 Run "d365-exo-sync <command> --help" for a command's options. Secrets are never taken on the
 command line: options ending in -env name the environment variable that holds them.
@@ -39,6 +42,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   report: { run: reportCommand, help: REPORT_HELP },
   watch: { run: watchCommand, help: WATCH_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
+  'federated-credentials': { run: federatedCredentialsCommand, help: FEDERATED_CREDENTIALS_HELP },
 };
 
 function defaultIo(): CliIo {

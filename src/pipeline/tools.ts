@@ -163,9 +163,7 @@ export const REPORT_TOOL: PipelineTool = {
   async run({ host, values, cwd, label }) {
     const dir = resolve(cwd, values.dir!);
     if (!existsSync(dir) || !statSync(dir).isDirectory())
-      throw new Error(
-        `${label('dir')}: ${values.dir} is not a folder: download the record artifacts into it first`,
-      );
+      throw new Error(`${label('dir')}: ${values.dir} is not a folder: download the record artifacts into it first`);
     const { records, problems } = readRecords(dir);
     for (const problem of problems) host.log.warn(`${problem.file}: ${problem.message}`);
     const runId = values['run-id'];
@@ -178,7 +176,8 @@ export const REPORT_TOOL: PipelineTool = {
     const merged = mergeRecords(selected);
     host.setOutput('status', merged.status);
     await host.writeSummary(mergedMarkdown(merged));
-    if (merged.status === 'succeeded') host.setResult('succeeded', `report: ${selected.length} record(s), every phase succeeded`);
+    if (merged.status === 'succeeded')
+      host.setResult('succeeded', `report: ${selected.length} record(s), every phase succeeded`);
     else host.setResult('failed', `report: a phase failed (${selected.length} record(s)); see the summary`);
   },
 };
