@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import {
   SANDBOX_CLIENT_ID,
@@ -23,6 +23,8 @@ import {
 } from './support/entra-sandbox.js';
 import { builtPackages, type BuiltPackages } from './support/packages.js';
 import { makeLeaf, makePfx } from '../support/certs.js';
+import { azureName } from '../../src/pipeline/inputs.js';
+import { packagedSteps } from '../../src/pipeline/steps.js';
 import {
   assertNoSecret,
   cleanupRuns,
@@ -169,6 +171,29 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
     }
   });
 
+  it('GitHub: the report action merges the records a run left into one table in the job summary', async () => {
+    const ws = workspace();
+    const oidc = await startOidcProxy(sandbox);
+    try {
+      const env = {
+        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken,
+      };
+      const first = await runAction(action('preflight'), ws, { config: ws.config, mode: 'plan' }, env);
+      assert.equal(first.code, 0, first.stderr);
+      const dir = dirname(first.outputs['record-file']!);
+      const report = await runAction(action('report'), ws, { dir, 'run-id': '4242' });
+      assert.equal(report.code, 0, report.stdout + report.stderr);
+      assert.equal(report.outputs.status, 'succeeded');
+      assert.match(report.summary, /preflight/);
+      const none = await runAction(action('report'), ws, { dir, 'run-id': 'other-run' });
+      assert.equal(none.code, 1);
+      assert.match(none.stdout, /no run record of run other-run/);
+    } finally {
+      await oidc.close();
+    }
+  });
+
   it('GitHub: tenant.auth.audience is the audience asked; a credential created with another is refused by Entra', async () => {
     const ws = workspace({ audience: 'api://custom-exchange' });
     const oidc = await startOidcProxy(sandbox);
@@ -186,6 +211,52 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
       await oidc.close();
     }
   });
+
+  // Every other step that signs in, in plan mode (reads only): the action with the runner's OIDC
+  // variables, the task with the workload identity service connection.
+  for (const step of packagedSteps().filter((s) => s.signsInToEntra && s.id !== 'preflight')) {
+    const inputsFor = (ws: Workspace, name: (n: string) => string): Record<string, string> =>
+      step.kind === 'tool'
+        ? { [name('config')]: ws.config, [name('skip-entra')]: 'false' }
+        : {
+            [name('config')]: ws.config,
+            [name('mode')]: 'plan',
+            [name('pfx-base64')]: ws.pfxBase64,
+            [name('pfx-password')]: PFX_PASSWORD,
+          };
+    it(`GitHub: ${step.id} signs in with the runner's OIDC token (audience api://AzureADTokenExchange)`, async () => {
+      const ws = workspace();
+      const oidc = await startOidcProxy(sandbox);
+      try {
+        const run = await runAction(
+          action(step.id),
+          ws,
+          inputsFor(ws, (n) => n),
+          { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken },
+        );
+        // verify's plan reads only D365 (its Entra readback runs in apply); the others read Entra ID in plan too.
+        if (step.id !== 'verify') assert.ok(oidc.requests.length >= 1, `${step.id} asked for an OIDC token`);
+        for (const asked of oidc.requests)
+          assert.equal(asked.searchParams.get('audience'), 'api://AzureADTokenExchange');
+        assert.doesNotMatch(run.stdout, /Signing in to Entra ID failed|AADSTS/, run.stdout);
+        if (step.kind === 'phase') assert.equal(run.code, 0, run.stdout + run.stderr);
+        else assert.match(run.outputs.status ?? '', /^(ok|expiring)$/, run.stdout);
+      } finally {
+        await oidc.close();
+      }
+    });
+    it(`Azure DevOps: ${step.id} signs in through the workload identity service connection`, async () => {
+      const ws = workspace();
+      const run = await runTaskProcess(
+        task(step.id),
+        { ...ws, env: { ...ws.env, ...serviceConnectionEnv(sandbox, 'WorkloadIdentityFederation') } },
+        { ...inputsFor(ws, azureName), azureSubscription: SANDBOX_SERVICE_CONNECTION_ID },
+      );
+      assert.doesNotMatch(run.stdout, /Signing in to Entra ID failed|AADSTS/, run.stdout);
+      if (step.kind === 'phase') assert.equal(run.result?.result, 'Succeeded', run.stdout + run.stderr);
+      else assert.match(run.outputs.status ?? '', /^(ok|expiring)$/, run.stdout);
+    });
+  }
 
   for (const scheme of ['WorkloadIdentityFederation', 'ServicePrincipal'] as const) {
     it(`Azure DevOps: preflight signs in through the service connection (${scheme}) with no other variable`, async () => {
