@@ -18,16 +18,18 @@ export const TOPOLOGY_OUTPUTS: OutputDefinition[] = [
   },
   {
     name: 'adfs-server',
-    description: 'adfs.server, where configure-adfs runs; empty when the config has no adfs section (set in plan mode too)',
+    description:
+      'adfs.server, where configure-adfs runs; empty when the config has no adfs section (set in plan mode too)',
   },
 ];
 
 export function topologyOutputs(config: Config): Record<string, string> {
   const servers = config.deployment.servers.map((s) => s.name);
   const adfs = config.adfs;
-  const install = adfs?.updateSslCertificate && !servers.some((s) => s.toLowerCase() === adfs.server.toLowerCase())
-    ? [...servers, adfs.server]
-    : servers;
+  const install =
+    adfs?.updateSslCertificate && !servers.some((s) => s.toLowerCase() === adfs.server.toLowerCase())
+      ? [...servers, adfs.server]
+      : servers;
   return {
     'install-servers': JSON.stringify(install),
     'deployment-tools-server': config.deployment.servers.find((s) => s.roles.includes('deployment-tools'))?.name ?? '',

@@ -69,19 +69,16 @@ export async function startEntraSandbox(): Promise<EntraSandbox> {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  const started = await new Promise<Started>(
-    (resolve, reject) => {
-      let buffered = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const line = buffered.split('\n')[0];
-        if (buffered.includes('\n') && line)
-          resolve(JSON.parse(line) as Started);
-      });
-      child.on('error', reject);
-      child.on('exit', (code) => reject(new Error(`the Entra sandbox exited (${code}) before it started`)));
-    },
-  );
+  const started = await new Promise<Started>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n')[0];
+      if (buffered.includes('\n') && line) resolve(JSON.parse(line) as Started);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the Entra sandbox exited (${code}) before it started`)));
+  });
   const dir = mkdtempSync(join(tmpdir(), 'd365-entra-sandbox-'));
   const caFile = join(dir, 'sandbox-ca.pem');
   writeFileSync(caFile, started.caPem);
