@@ -270,3 +270,38 @@ Describe 'configure-exchange' {
         }
     }
 }
+
+Describe 'configure-exchange cmdlet signatures (from the Exchange Online cmdlet help pages)' {
+    BeforeAll {
+        $script:Signatures = (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'compat/signatures/ExchangeOnlineManagement.json') | ConvertFrom-Json).cmdlets
+        $script:Common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    }
+
+    It 'the fake has only documented parameters' {
+        foreach ($property in $script:Signatures.PSObject.Properties) {
+            $command = Get-Command -Module FakeExchangeOnline -Name $property.Name
+            foreach ($name in $command.Parameters.Keys) {
+                if ($script:Common -contains $name) { continue }
+                "$($property.Name) -$name" | Should -BeIn @($property.Value | ForEach-Object { "$($property.Name) -$_" })
+            }
+        }
+    }
+
+    It 'the module calls the Exchange Online cmdlets only with documented parameters' {
+        $files = @('Public/Set-D365ExoSyncExchangeConfiguration.ps1', 'Private/Exchange.ps1') | ForEach-Object { Join-Path $script:RepoRoot "powershell/D365ExoSync/$_" }
+        $used = 0
+        foreach ($file in $files) {
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile($file, [ref]$null, [ref]$null)
+            foreach ($call in $ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+                $name = $call.GetCommandName()
+                if (-not $name -or -not $script:Signatures.PSObject.Properties[$name]) { continue }
+                $documented = @($script:Signatures.$name) + @('ErrorAction', 'WarningAction')
+                foreach ($parameter in @($call.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] })) {
+                    "$name -$($parameter.ParameterName)" | Should -BeIn @($documented | ForEach-Object { "$name -$_" })
+                    $used++
+                }
+            }
+        }
+        $used | Should -BeGreaterThan 8
+    }
+}
