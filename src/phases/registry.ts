@@ -9,6 +9,7 @@ import { d365PreflightCheck } from './preflight/d365-checks.js';
 import { configureMailboxesPhase } from './configure-mailboxes.js';
 import { verifyPhase } from './verify.js';
 import { registerEntraPhase } from './register-entra.js';
+import { configureExchangePhase } from './configure-exchange.js';
 import { installCertificatePhase } from './install-certificate.js';
 import { configureCrmPhase } from './configure-crm.js';
 import { configureAdfsPhase } from './configure-adfs.js';
@@ -17,6 +18,7 @@ import { retirePreviousPhase } from './retire-previous.js';
 export const PHASES: Phase[] = [
   createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck, d365PreflightCheck]),
   registerEntraPhase,
+  configureExchangePhase,
   installCertificatePhase,
   configureCrmPhase,
   configureAdfsPhase,
