@@ -6,7 +6,13 @@ BeforeAll {
     Import-Module $script:FakeExchange -Force -Global
     $script:Dynamics = '00000007-0000-0000-c000-000000000000'
     $script:Other = '11111111-2222-3333-4444-555555555555'
-    $script:Token = 'eyJ0eXAiOiJKV1QiLCJhbGciOi.fake-exchange-token.sig'
+    function New-TestToken {
+        param([string] $Audience = 'https://outlook.office365.com', [string[]] $Roles = @('Exchange.ManageAsApp'))
+        $encode = { param($text) [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($text)).TrimEnd('=').Replace('+', '-').Replace('/', '_') }
+        $payload = ConvertTo-Json -Compress -InputObject @{ aud = $Audience; roles = $Roles; appid = '7d9e1f3a-2b4c-4d6e-8f0a-1b3c5d7e9f2a' }
+        return (& $encode '{"alg":"RS256","typ":"JWT"}') + '.' + (& $encode $payload) + '.c2lnbmF0dXJl'
+    }
+    $script:Token = New-TestToken
     function Invoke-Exchange {
         param([hashtable] $Extra = @{}, [switch] $Plan)
         $arguments = @{ Organization = 'contoso.onmicrosoft.com'; AccessToken = (ConvertTo-TestSecure $script:Token); Mailboxes = @('anna@contoso.com', 'ben@contoso.com') }
@@ -238,6 +244,16 @@ Describe 'configure-exchange' {
         $connect.ExchangeEnvironmentName | Should -Be 'O365USGovGCCHigh'
         $connect.CommandName | Should -Be @('Get-OrganizationConfig', 'Set-OrganizationConfig', 'Get-CASMailbox', 'Set-CASMailbox')
         ConvertTo-Json -InputObject $state -Depth 20 | Should -Not -Match ([regex]::Escape($script:Token))
+    }
+
+    It 'refuses a token for another resource (a Graph token) and one without Exchange.ManageAsApp, at sign-in' {
+        $script:Tenant.acceptedToken = $null
+        $script:Token = New-TestToken -Audience 'https://graph.microsoft.com'
+        try {
+            { Invoke-Exchange } | Should -Throw -ExpectedMessage "*step 'sign-in' failed*not for Exchange Online*"
+            $script:Token = New-TestToken -Roles @()
+            { Invoke-Exchange } | Should -Throw -ExpectedMessage '*no Exchange.ManageAsApp role*'
+        } finally { $script:Token = New-TestToken }
     }
 
     It 'fails at sign-in with Exchange''s error when the token is refused' {

@@ -94,6 +94,17 @@ if ($script:StateFile -and (Test-Path -LiteralPath $script:StateFile)) {
     Save-FakeExchange
 }
 
+# The claims of a JWT (the payload, base64url JSON), or $null when the token is not one. The signature is not checked:
+# the emulator that issued it is trusted in the demo.
+function Get-FakeTokenClaims {
+    param([string] $Token)
+    $parts = $Token.Split('.')
+    if ($parts.Count -ne 3) { return $null }
+    $payload = $parts[1].Replace('-', '+').Replace('_', '/')
+    switch ($payload.Length % 4) { 2 { $payload += '==' } 3 { $payload += '=' } }
+    try { return (ConvertFrom-Json -InputObject ([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($payload)))) } catch { return $null }
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 # ExchangeOnlineManagement
 
@@ -148,6 +159,14 @@ function Connect-ExchangeOnline {
         }
         if ($script:Tenant.acceptedToken -and $AccessToken -ne $script:Tenant.acceptedToken) {
             throw 'UnAuthorized: the access token was refused by Exchange Online (401).'
+        }
+        $claims = Get-FakeTokenClaims $AccessToken
+        if ($null -eq $claims) { throw 'UnAuthorized: the access token is not a JSON Web Token.' }
+        if (@('https://outlook.office365.com', 'https://outlook.office365.us', '00000002-0000-0ff1-ce00-000000000000') -notcontains [string]$claims.aud) {
+            throw "UnAuthorized: the access token is for '$($claims.aud)', not for Exchange Online (https://outlook.office365.com)."
+        }
+        if (@($claims.roles) -notcontains 'Exchange.ManageAsApp') {
+            throw 'UnAuthorized: the access token has no Exchange.ManageAsApp role: grant the app that application permission of Office 365 Exchange Online (admin consent).'
         }
     }
     $script:Connected = $true
