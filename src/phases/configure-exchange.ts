@@ -162,8 +162,16 @@ export async function runExchange(
 /** The countdown line from a run's result (the read-organization and mailboxes steps). */
 export function countdownFromResult(ctx: PhaseContext, result: PhaseScriptResult | undefined, why?: string): string {
   const read = result?.steps.find((s) => s.id === 'read-organization');
-  const state = tenantEwsState(read?.after);
-  if (!state) return ewsCountdownLine(ctx.now, { notRead: why ?? 'configure-exchange did not read it' });
+  const found = tenantEwsState(read?.after);
+  if (!found) return ewsCountdownLine(ctx.now, { notRead: why ?? 'configure-exchange did not read it' });
+  // After an apply, the state the changed steps left (each was read back by the module).
+  const changed = (id: string) => result?.steps.find((s) => s.id === id && s.status === 'changed');
+  const ids = changed('allowed-app-ids')?.after;
+  const state = {
+    ...found,
+    ...(changed('ews-enabled') ? { ewsEnabled: true } : {}),
+    ...(Array.isArray(ids) ? { ewsAllowedAppIds: ids.map(String) } : {}),
+  };
   const mailboxes = result?.steps.find((s) => s.id === 'mailboxes');
   const disabled = (mailboxes?.before as { ewsDisabled?: unknown } | null)?.ewsDisabled;
   const blocked =
