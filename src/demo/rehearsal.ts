@@ -162,8 +162,9 @@ export class Rehearsal {
     };
     // and on an emulated Windows server, the module under pwsh with that server's fake Windows cmdlets and state.
     const ps = sandbox.powershell;
-    // configure-exchange: the module under pwsh on this runner with the fake Exchange Online tenant.
-    if (phase === 'configure-exchange' && ps.available) {
+    // configure-exchange, and the Exchange reads of preflight and verify: the module under pwsh on this runner with
+    // the fake Exchange Online tenant.
+    if (['preflight', 'configure-exchange', 'verify'].includes(phase) && ps.available) {
       services.windows = createWindowsServices(
         host,
         { ...env, FAKE_EXCHANGE_STATE_FILE: sandbox.exchangeStateFile },

@@ -12,7 +12,7 @@
 // Inputs: mailboxes (addresses; default: the mailbox phase's selection). Outputs: ews-effective-after (changes take
 // up to 24 hours: the time after which Test & Enable is worth running), ews-state (the countdown line).
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
-import type { PhaseScriptResult } from '../powershell/types.js';
+import { PowerShellPhaseError, type PhaseScriptResult } from '../powershell/types.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
 import {
   applyResults,
@@ -191,13 +191,95 @@ export function countdownFromResult(ctx: PhaseContext, result: PhaseScriptResult
   });
 }
 
+/**
+ * The plan when the tenant cannot be read from here (no module, no sign-in, no organization, D365 unreachable): every
+ * read and what would be ensured, from the config alone, with the reason first. Nothing is guessed about the tenant.
+ */
+export function offlinePlan(ctx: PhaseContext, reason: string): Step[] {
+  const ews = ctx.config.exchange.ews;
+  const organization = ctx.services.exchange?.organization ?? ctx.config.exchange.organization ?? null;
+  const mailboxSource =
+    ctx.inputs.mailboxes?.trim() || ctx.config.email.mailboxes.select === 'addresses'
+      ? 'the listed addresses'
+      : `the D365 mailboxes (email.mailboxes.select: ${ctx.config.email.mailboxes.select})`;
+  const row = (id: string, action: Step['action'], after: unknown, note?: string): Step => ({
+    id: `${EXCHANGE_SPEC.prefix}.${id}`,
+    title: EXCHANGE_SPEC.steps.find((s) => s.id === id)!.title,
+    target: TARGET,
+    action,
+    before: null,
+    after,
+    ...(note ? { note } : {}),
+  });
+  return [
+    row(
+      'exchange-module',
+      'check',
+      { module: 'ExchangeOnlineManagement', minimumVersion: '3.1.0' },
+      `not read from here: ${reason}`,
+    ),
+    row('sign-in', 'check', {
+      organization,
+      as: ctx.services.exchange?.authDescription ?? null,
+      permission: 'Exchange.ManageAsApp (Office 365 Exchange Online)',
+    }),
+    row('read-organization', 'check', {
+      cmdlet: 'Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy',
+      reads: ['EwsEnabled', 'EwsAllowedAppIDs', 'EwsApplicationAccessPolicy', 'EwsAllowList', 'EwsBlockList'],
+    }),
+    row('read-mailboxes', 'check', {
+      cmdlet: 'Get-CASMailbox -Filter "EwsEnabled -eq 0" -ResultSize Unlimited',
+      mailboxes: mailboxSource,
+    }),
+    row(
+      'ews-enabled',
+      'check',
+      true,
+      ews.enableOrganization
+        ? 'set to True when unset or False (exchange.ews.enableOrganization: true)'
+        : 'apply refuses when it is unset or False (exchange.ews.enableOrganization: false)',
+    ),
+    row(
+      'allowed-app-ids',
+      'check',
+      ews.appIds,
+      'added when missing; every other entry kept; an empty list is left empty',
+    ),
+    row(
+      'user-agent-policy',
+      'check',
+      { userAgents: ews.userAgents },
+      ews.userAgents.length
+        ? 'let through when the policy blocks them'
+        : 'reported only (exchange.ews.userAgents is empty)',
+    ),
+    row(
+      'mailboxes',
+      'check',
+      { ewsEnabled: true },
+      ews.enableMailboxes
+        ? 'set True where False (exchange.ews.enableMailboxes: true)'
+        : 'reported only (exchange.ews.enableMailboxes: false)',
+    ),
+  ];
+}
+
 async function plan(ctx: PhaseContext): Promise<Step[]> {
-  const p = await prepareExchange(ctx);
+  let p: PreparedExchange;
+  try {
+    p = await prepareExchange(ctx);
+  } catch (error) {
+    return offlinePlan(ctx, error instanceof Error ? error.message : String(error));
+  }
   let result: PhaseScriptResult;
   try {
     result = await runExchange(ctx, p, 'plan');
   } catch (error) {
-    throw planError(EXCHANGE_SPEC, error, TARGET);
+    // A failure inside the module after sign-in (a refused read) is a real answer of the tenant: the plan stops there.
+    if (error instanceof PowerShellPhaseError && !['exchange-module', 'sign-in'].includes(error.detail.step)) {
+      throw planError(EXCHANGE_SPEC, error, TARGET);
+    }
+    return offlinePlan(ctx, planError(EXCHANGE_SPEC, error, TARGET).message);
   }
   return planSteps(EXCHANGE_SPEC, result, details(ctx, p, result));
 }

@@ -9,6 +9,7 @@ import { createWindowsServices } from './windows/services.js';
 import { createCrmServices } from '../crm/services.js';
 import { createWebApiInvoker } from '../powershell/webapi.js';
 import { entraReadback } from './entra/verify-readback.js';
+import { exchangeReadback } from './exchange/verify-readback.js';
 
 export function createServices(config: Config, host: Host, env: NodeJS.ProcessEnv): PhaseServices {
   return {
@@ -20,6 +21,6 @@ export function createServices(config: Config, host: Host, env: NodeJS.ProcessEn
       // The windows transport: Invoke-RestMethod -UseDefaultCredentials in one PowerShell process per batch.
       powershell: createWebApiInvoker({ onLine: (line) => host.log.debug(line), mask: (text) => host.mask(text) }),
     }),
-    verifyReadbacks: [entraReadback],
+    verifyReadbacks: [entraReadback, exchangeReadback],
   };
 }
