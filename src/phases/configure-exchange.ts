@@ -24,7 +24,7 @@ import {
   type WindowsPhaseSpec,
 } from './windows/steps.js';
 import { requireExchange, type ExchangeServices } from './exchange/services.js';
-import { ewsCountdownLine, tenantEwsState } from './exchange/countdown.js';
+import { ewsCountdownLine, organizationAllows, tenantEwsState } from './exchange/countdown.js';
 import { requireCrm } from './mailboxes/crm-services.js';
 import { selectMailboxes } from './mailboxes/select.js';
 import { mailboxSettings } from './mailboxes/settings.js';
@@ -262,6 +262,21 @@ export function offlinePlan(ctx: PhaseContext, reason: string): Step[] {
         : 'reported only (exchange.ews.enableMailboxes: false)',
     ),
   ];
+}
+
+/** The countdown line with the tenant's EWS state, read-only (watch --exchange); blocked when D365 cannot pass. */
+export async function readEwsState(ctx: PhaseContext): Promise<{ line: string; blocked?: boolean }> {
+  let result: PhaseScriptResult;
+  try {
+    result = await runExchange(ctx, await prepareExchange(ctx), 'plan');
+  } catch (error) {
+    return { line: countdownFromResult(ctx, undefined, error instanceof Error ? error.message : String(error)) };
+  }
+  const state = tenantEwsState(result.steps.find((s) => s.id === 'read-organization')?.after);
+  return {
+    line: countdownFromResult(ctx, result),
+    ...(state ? { blocked: !organizationAllows(state, ctx.config.exchange.ews.appIds) } : {}),
+  };
 }
 
 async function plan(ctx: PhaseContext): Promise<Step[]> {
