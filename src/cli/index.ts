@@ -23,7 +23,7 @@ Commands:
   cert inspect --pfx FILE     check a certificate before it is used
   config validate --config FILE  check a config file
   report --dir DIR            merge the run records of one run into one table
-  watch --config FILE         days left on the live TLS certificates and the Entra keys
+  watch --config FILE         days left on the live TLS certificates, the Entra keys and EWS (2027-04-01)
 
 Run "d365-exo-sync <command> --help" for a command's options. Secrets are never taken on the
 command line: options ending in -env name the environment variable that holds them.
