@@ -130,7 +130,9 @@ function details(ctx: PhaseContext, p: PreparedExchange, result?: PhaseScriptRes
     skipNotes: {},
     warnings: [
       ...runWarnings(p.windows, p.windows.computerName, result).filter((w) => !w.startsWith('the phase ran for')),
-      `mailboxes from ${p.mailboxSource}: ${p.mailboxes.length}`,
+      ...(p.mailboxes.length
+        ? []
+        : [`no synchronized mailboxes in ${p.mailboxSource}: the mailboxes' own EwsEnabled is not checked`]),
     ],
   };
 }
