@@ -7,10 +7,11 @@ Entry script the TypeScript side runs, one process per phase per server:
 .DESCRIPTION
 Parameter file (UTF-8 JSON, written by src/powershell):
   {
-    "phase": "install-certificate" | "configure-crm" | "configure-adfs" | "webapi",
+    "phase": "install-certificate" | "configure-crm" | "configure-adfs" | "configure-exchange" | "webapi",
     "mode": "plan" | "apply",
     "parameters": { ... the phase function's parameters, by name ... },
     "secretEnv": { "PfxPassword": "D365EXOSYNC_SECRET_1" },   parameter name -> environment variable holding it
+                                                                   (configure-exchange: AccessToken)
     "pfxPath": "...",                                              optional PFX temp file, passed as -PfxPath
     "extraModules": [ "..." ]                                      optional, imported after the module (tests: fakes)
   }
@@ -36,6 +37,7 @@ $phases = @{
     'install-certificate' = 'Install-D365ExoSyncCertificate'
     'configure-crm'       = 'Set-D365ExoSyncCrmConfiguration'
     'configure-adfs'      = 'Set-D365ExoSyncAdfsConfiguration'
+    'configure-exchange'  = 'Set-D365ExoSyncExchangeConfiguration'
     'webapi'              = 'Invoke-D365ExoSyncWebApi'
 }
 

@@ -24,7 +24,7 @@ Commands:
   cert inspect --pfx FILE     check a certificate before it is used
   config validate --config FILE  check a config file
   report --dir DIR            merge the run records of one run into one table
-  watch --config FILE         days left on the live TLS certificates and the Entra keys
+  watch --config FILE         days left on the live TLS certificates, the Entra keys and EWS (2027-04-01)
   federated-credentials --config FILE --workflow FILE --repository OWNER/REPO
                               the OIDC subjects the app needs, with the commands that add them
 

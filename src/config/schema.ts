@@ -16,6 +16,8 @@ import {
 } from './formats.js';
 
 export const DYNAMICS_APP_ID = '00000007-0000-0000-c000-000000000000';
+/** The tenant's initial domain: .onmicrosoft.com, or .onmicrosoft.us in GCC High. */
+export const ONMICROSOFT_PATTERN = /\.onmicrosoft\.(com|us)$/i;
 export const SERVER_ROLES = ['web', 'async', 'deployment-tools'] as const;
 
 const server = z
@@ -329,6 +331,59 @@ const email = z
   })
   .describe('Server-side synchronization in D365');
 
+/** The EWS settings configure-exchange ensures (see docs/phases.md, configure-exchange). */
+const EXCHANGE_EWS_DEFAULTS = {
+  appIds: [DYNAMICS_APP_ID],
+  enableOrganization: false,
+  userAgents: [] as string[],
+  enableMailboxes: false,
+};
+
+const exchange = z
+  .strictObject({
+    organization: dnsName('exchange.organization, e.g. contoso.onmicrosoft.com')
+      .optional()
+      .describe(
+        "The tenant's primary .onmicrosoft.com domain, which app-only sign-in to Exchange Online needs (Connect-ExchangeOnline -Organization); default: tenant.domain when it is an .onmicrosoft.com domain",
+      ),
+    ews: z
+      .strictObject({
+        appIds: z
+          .array(guid('exchange.ews.appIds entry'))
+          .min(1, `list at least one application id, e.g. ${DYNAMICS_APP_ID}`)
+          .default([DYNAMICS_APP_ID])
+          .describe(
+            `Application ids added to the tenant's EwsAllowedAppIDs (every other entry is kept). Microsoft has not said which id the D365 on-premises calls carry: ${DYNAMICS_APP_ID} is presumed (UNCONFIRMED), hence configurable`,
+          ),
+        enableOrganization: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Let configure-exchange set the organization's EwsEnabled to True when it is unset or False (that enables EWS for the whole tenant; without this, plan shows the change and apply refuses)",
+          ),
+        userAgents: z
+          .array(
+            withoutCommandSyntax(z.string().min(1).max(256), 'exchange.ews.userAgents entry').describe(
+              'A user agent, wildcards * allowed, e.g. CRM/*',
+            ),
+          )
+          .default([])
+          .describe(
+            "User agents to let through the organization's EwsApplicationAccessPolicy (added to EwsAllowList, or the matching EwsBlockList entries removed). Empty: the policy is only reported. Microsoft does not document the user agent D365 sends (UNCONFIRMED)",
+          ),
+        enableMailboxes: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Let configure-exchange set EwsEnabled True on synchronized mailboxes where it is False (Set-CASMailbox); without this they are reported',
+          ),
+      })
+      .default(EXCHANGE_EWS_DEFAULTS)
+      .describe("The tenant's EWS access for the Dynamics app"),
+  })
+  .default({ ews: EXCHANGE_EWS_DEFAULTS })
+  .describe('Exchange Online: EWS access for server-side synchronization (configure-exchange)');
+
 const retire = z
   .strictObject({
     expiredKeys: z
@@ -349,6 +404,7 @@ const fields = z.strictObject({
   certificate,
   adfs: adfs.optional(),
   email,
+  exchange,
   retire,
 });
 
@@ -447,6 +503,14 @@ export const ConfigSchema = fields.superRefine((config, ctx) => {
         });
       }
     }
+  }
+  if (config.exchange.organization && !ONMICROSOFT_PATTERN.test(config.exchange.organization)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['exchange', 'organization'],
+      message:
+        "must be the tenant's primary .onmicrosoft.com domain, e.g. contoso.onmicrosoft.com (Connect-ExchangeOnline takes no other domain for app-only sign-in)",
+    });
   }
   if (config.adfs?.serverRoleIdentifier && !config.adfs.serverRoleIdentifier.endsWith('/')) {
     ctx.addIssue({

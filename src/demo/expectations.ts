@@ -1,16 +1,14 @@
 // What the rehearsal expects of each job, and the checks it makes against the sandbox's state. The demo exits 0 only
 // when every job behaved as expected: not "no failure", but exactly the outcome a correct renewal has.
 //
-// The EWS-blocked mailbox is an EXPECTED failure: in the first renewal Exchange Online refuses EWS for
-// user0007@contoso.com, so configure-mailboxes fails for that one mailbox (and its summary step) and must name the
-// cause and the fix (EwsAllowedAppIDs); every other mailbox is set up. The demo then plays the Exchange admin
-// applying that fix, and verify re-tests every mailbox, so the renewal goes on to retire-previous as a real one
-// would after the fix. Any other failure, a failure of another phase, or that mailbox not failing (or failing
-// without the diagnosis) is unexpected and fails the demo.
+// The EWS block: at the start the Exchange Online tenant lets only another app use EWS, so it refuses EWS for D365
+// (the emulator fails Test & Enable of user0007@contoso.com with X-EWS-Policy-Reason). In the first renewal
+// configure-exchange adds the Dynamics app id to EwsAllowedAppIDs (keeping the other app); the demo fast-forwards past
+// the 24 hours Exchange Online takes, and configure-mailboxes then sets up every mailbox, that one included. Any
+// failure, or that mailbox not succeeding, is unexpected and fails the demo.
 import type { PhaseId, StepResult } from '../phases/phase.js';
 import type { RunRecord } from '../report/run-record.js';
 import { isResult } from '../report/markdown.js';
-import { EWS_BLOCKED_MAILBOX } from './sandbox.js';
 
 export type RoundId = 'renewal-1' | 'rerun' | 'renewal-2';
 
@@ -27,22 +25,23 @@ export interface Expectation {
 /** Phases that change nothing by design: on a first run they pass without changes. */
 export const READ_ONLY_PHASES: readonly PhaseId[] = ['preflight', 'verify'];
 
-const EWS_FAILURES = [`mailbox.${EWS_BLOCKED_MAILBOX}`, 'crm.mailboxes'];
-
 export function expectationFor(round: RoundId, phase: PhaseId): Expectation {
   if (round === 'rerun') return { status: 'succeeded', changes: 'none', failures: [], text: 'nothing changes' };
   if (READ_ONLY_PHASES.includes(phase))
     return { status: 'succeeded', changes: 'none', failures: [], text: 'passes, changes nothing (read-only)' };
-  if (round === 'renewal-1' && phase === 'configure-mailboxes') {
+  if (round === 'renewal-1' && phase === 'configure-exchange') {
     return {
-      status: 'failed',
+      status: 'succeeded',
       changes: 'some',
-      failures: EWS_FAILURES,
-      text: `sets up every mailbox; only ${EWS_BLOCKED_MAILBOX} fails (EWS blocked), diagnosed`,
+      failures: [],
+      text: 'adds the Dynamics app id to EwsAllowedAppIDs (other apps kept); in effect within 24 hours',
     };
   }
-  if (round === 'renewal-2' && (phase === 'configure-mailboxes' || phase === 'configure-adfs')) {
-    // Nothing about mailboxes or AD FS depends on the certificate (adfs.updateSslCertificate is off).
+  if (
+    round === 'renewal-2' &&
+    (phase === 'configure-mailboxes' || phase === 'configure-adfs' || phase === 'configure-exchange')
+  ) {
+    // Nothing about mailboxes, AD FS or the tenant's EWS access depends on the certificate (adfs.updateSslCertificate is off).
     return { status: 'succeeded', changes: 'none', failures: [], text: 'already set up: nothing changes' };
   }
   return { status: 'succeeded', changes: 'some', failures: [], text: 'changes what the renewal needs' };
@@ -79,16 +78,4 @@ export function judgeRecord(expectation: Expectation, record: RunRecord): { ok: 
     problems.push(`failed: ${unexpected.map((id) => record.steps.find((s) => s.id === id)?.title ?? id).join(', ')}`);
   if (missing.length) problems.push(`expected to fail but did not: ${missing.join(', ')}`);
   return { ok: problems.length === 0, problems };
-}
-
-/** The diagnosis configure-mailboxes gave the EWS-blocked mailbox, when it gave one. */
-export function ewsDiagnosis(record: RunRecord): { id?: string; fix?: string; error?: string } | undefined {
-  const step = record.steps.find((s): s is StepResult => isResult(s) && s.id === `mailbox.${EWS_BLOCKED_MAILBOX}`);
-  if (!step) return undefined;
-  const diagnosis = (step.evidence as { diagnosis?: { id?: string; fix?: string } } | undefined)?.diagnosis;
-  return {
-    ...(diagnosis?.id ? { id: diagnosis.id } : {}),
-    ...(diagnosis?.fix ? { fix: diagnosis.fix } : {}),
-    ...(step.error ? { error: step.error } : {}),
-  };
 }

@@ -11,7 +11,7 @@ import { DEMO_HOST, EWS_BLOCKED_MAILBOX, startDemoSandbox, type DemoSandbox } fr
 import { findPhase } from '../phases/registry.js';
 import {
   Rehearsal,
-  WINDOWS_PHASES,
+  POWERSHELL_PHASES,
   type Check,
   type JobOutcome,
   type RoundOutcome,
@@ -150,7 +150,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         ['Graph', `${sandbox.entra.graph} (Dynamics CRM service principal with the key of the previous certificate)`],
         [
           'D365 Web API',
-          `${sandbox.d365.url} (${mailboxes} mailboxes; Exchange Online refuses EWS for ${EWS_BLOCKED_MAILBOX})`,
+          `${sandbox.d365.url} (${mailboxes} mailboxes; Exchange Online refuses EWS for D365, e.g. ${EWS_BLOCKED_MAILBOX}, until configure-exchange allows the Dynamics app)`,
         ],
         [
           'Servers',
@@ -178,8 +178,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         'install-certificate': names('d365'),
         'configure-crm': names('deployment-tools'),
         'configure-adfs': names('adfs'),
+        'configure-exchange': 'the runner (ExchangeOnlineManagement)',
       };
-      const what = WINDOWS_PHASES.map((id) => {
+      const what = POWERSHELL_PHASES.map((id) => {
         const phase = findPhase(id);
         return `    ${id} on ${where[id]}: would change ${wrap(phase?.changes ?? '(not in this build)', 60, '      ')}\n`;
       }).join('');
@@ -262,7 +263,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const notRun = rounds.flatMap((r) => r.jobs.filter((j) => j.windowsUnavailable));
     const problems = [
       ...(notRun.length && !ps.available
-        ? [`${notRun.length} jobs of the Windows phases did not run: ${ps.reason}`]
+        ? [`${notRun.length} jobs of the PowerShell phases did not run: ${ps.reason}`]
         : []),
       ...rounds.flatMap((r) =>
         r.jobs
@@ -288,7 +289,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     if (ok) {
       out(
         `\nEverything went as the rehearsal expects (${seconds} s): every phase that changes something changed on the first\n` +
-          'run, the read-only ones passed, the EWS-blocked mailbox failed with its diagnosis, nothing changed on the\n' +
+          "run, the read-only ones passed, configure-exchange let the Dynamics app through the tenant's EWS block and the\n" +
+          'blocked mailbox then succeeded, nothing changed on the\n' +
           'rerun, and each renewal kept the old and the new key valid until verify passed, then retired the old one.\n',
       );
     } else {

@@ -23,6 +23,8 @@ export type DemoPowerShell =
       modulePath: string;
       /** FakeWindows.psm1: loaded after the module, it replaces the Windows-only cmdlets. */
       fakeModule: string;
+      /** FakeExchangeOnline.psd1: the ExchangeOnlineManagement cmdlets configure-exchange uses, on a fake tenant. */
+      fakeExchangeModule: string;
     }
   | { available: false; reason: string };
 
@@ -69,6 +71,7 @@ export function findDemoPowerShell(env: NodeJS.ProcessEnv, cwd: string): DemoPow
       ...(pwshPath ? { pwshPath } : {}),
       modulePath,
       fakeModule,
+      fakeExchangeModule: join(fakes, 'FakeExchangeOnline.psd1'),
     };
   } catch (error) {
     return { available: false, reason: error instanceof Error ? error.message : String(error) };

@@ -16,22 +16,25 @@ import { createServices } from '../phases/services.js';
 import { createEntraServices } from '../phases/entra/services.js';
 import { createCrmServices } from '../crm/services.js';
 import { createWindowsServices } from '../phases/windows/services.js';
+import { createExchangeServices } from '../phases/exchange/services.js';
 import { sandboxWindowsTransport } from '../sandbox/d365/index.js';
 import type { DemoCertificate } from '../sandbox/demo-certificates.js';
 import type { RunRecord } from '../report/run-record.js';
 import { DYNAMICS_APP_ID } from '../config/schema.js';
 import { DemoHost, type DemoSession } from './host.js';
-import { alignFakeCrmOrganization, EWS_BLOCKED_MAILBOX, type DemoSandbox, type DemoServer } from './sandbox.js';
 import {
-  countSteps,
-  ewsDiagnosis,
-  expectationFor,
-  judgeRecord,
-  type RoundId,
-  type StepCounts,
-} from './expectations.js';
+  alignFakeCrmOrganization,
+  DEMO_OTHER_EWS_APP,
+  EWS_BLOCKED_MAILBOX,
+  exchangeAllowedAppIds,
+  type DemoSandbox,
+  type DemoServer,
+} from './sandbox.js';
+import { countSteps, expectationFor, judgeRecord, type RoundId, type StepCounts } from './expectations.js';
 
 export const WINDOWS_PHASES: readonly PhaseId[] = ['install-certificate', 'configure-crm', 'configure-adfs'];
+/** Phases that run the PowerShell module: the Windows ones, and configure-exchange (ExchangeOnlineManagement). */
+export const POWERSHELL_PHASES: readonly PhaseId[] = [...WINDOWS_PHASES, 'configure-exchange'];
 
 export interface RoundPlan {
   id: RoundId;
@@ -141,7 +144,7 @@ export class Rehearsal {
     }));
   }
 
-  private services(host: DemoHost, server: DemoServer | undefined): PhaseServices {
+  private services(host: DemoHost, server: DemoServer | undefined, phase: PhaseId): PhaseServices {
     const { sandbox } = this;
     const { config, env } = sandbox;
     const services: PhaseServices = {
@@ -154,9 +157,26 @@ export class Rehearsal {
         ca: sandbox.ca.caPem,
         transport: sandboxWindowsTransport(sandbox.d365),
       }),
+      // the Exchange Online token from the same emulated Entra app,
+      exchange: createExchangeServices(config, host, env, { ca: sandbox.ca.caPem }),
     };
     // and on an emulated Windows server, the module under pwsh with that server's fake Windows cmdlets and state.
     const ps = sandbox.powershell;
+    // configure-exchange, and the Exchange reads of preflight and verify: the module under pwsh on this runner with
+    // the fake Exchange Online tenant.
+    if (['preflight', 'configure-exchange', 'verify'].includes(phase) && ps.available) {
+      services.windows = createWindowsServices(
+        host,
+        { ...env, FAKE_EXCHANGE_STATE_FILE: sandbox.exchangeStateFile },
+        {
+          computerName: this.runner,
+          modulePath: ps.modulePath,
+          extraModulePaths: [ps.fakeExchangeModule],
+          ...(ps.pwshPath ? { pwshPath: ps.pwshPath } : {}),
+          timeoutMs: 5 * 60_000,
+        },
+      );
+    }
     if (server && ps.available) {
       services.windows = createWindowsServices(
         host,
@@ -196,7 +216,7 @@ export class Rehearsal {
       };
     }
     const ps = this.sandbox.powershell;
-    if (WINDOWS_PHASES.includes(request.phase) && !ps.available) {
+    if (POWERSHELL_PHASES.includes(request.phase) && !ps.available) {
       return {
         ...base,
         notRun: 'PowerShell is not available here (the reason is above): the Windows phases run in it',
@@ -215,7 +235,7 @@ export class Rehearsal {
       inputs: request.inputs ?? {},
       now: new Date(),
       ...(request.certificate ? { certificate: this.certificateInput(request.certificate, certName) } : {}),
-      services: this.services(host, request.server),
+      services: this.services(host, request.server, request.phase),
     };
     const folder = join(round.folder, request.server ? `${request.phase}-${request.server.name}` : request.phase);
     const { record, recordFile } = await runPhase(phase, ctx, {
@@ -299,6 +319,39 @@ export class Rehearsal {
     const overlap = plan.id === 'rerun' ? [cert] : [plan.replaces, cert];
     keyCheck('register-entra', overlap);
 
+    // configure-exchange, behind the same approval as register-entra: the tenant lets only another app use EWS, so
+    // the phase adds the Dynamics app id (keeping the other) and says the change takes up to 24 hours.
+    const exchange = await run({ phase: 'configure-exchange' });
+    if (!exchange) return finish();
+    if (plan.id === 'renewal-1') {
+      const ids = exchangeAllowedAppIds(sandbox.exchangeStateFile);
+      const ran = !exchange[0]?.windowsUnavailable;
+      if (ran) {
+        check(
+          "The tenant's EwsAllowedAppIDs after configure-exchange",
+          `${DYNAMICS_APP_ID} added, ${DEMO_OTHER_EWS_APP} kept`,
+          ids.join(', ') || 'empty',
+          ids.includes(DYNAMICS_APP_ID) && ids.includes(DEMO_OTHER_EWS_APP),
+        );
+      }
+      // Exchange Online applies the change within 24 hours; the demo fast-forwards past ews-effective-after. Only a
+      // tenant that now lists the Dynamics app stops refusing EWS for D365.
+      const after = outputs(exchange)['ews-effective-after'];
+      if (ids.includes(DYNAMICS_APP_ID) || !ran) {
+        delete sandbox.d365.state.testAndEnable.failures?.[EWS_BLOCKED_MAILBOX];
+      }
+      const event: DemoEvent = {
+        round: plan.id,
+        after: 'configure-exchange',
+        text: ran
+          ? `Exchange Online takes up to 24 hours to apply EWS changes (Test & Enable is worth running after ${after || '—'}); ` +
+            `the demo fast-forwards: with the Dynamics app in EwsAllowedAppIDs, EWS for ${EWS_BLOCKED_MAILBOX} is no longer refused.`
+          : `configure-exchange could not run here (no PowerShell): the demo plays the Exchange admin adding ${DYNAMICS_APP_ID} to EwsAllowedAppIDs.`,
+      };
+      outcome.events.push(event);
+      reporter.event(event);
+    }
+
     const pf = outputs(preflight);
     const re = outputs(register);
     const tenantId = re['tenant-id'] || pf['tenant-id'];
@@ -333,27 +386,14 @@ export class Rehearsal {
     const mailboxes = await run({ phase: 'configure-mailboxes' });
     if (!mailboxes) return finish();
     if (plan.id === 'renewal-1') {
-      const record = mailboxes[0]?.record;
-      const diagnosis = record ? ewsDiagnosis(record) : undefined;
+      const step = mailboxes[0]?.record?.steps.find((st) => st.id === `mailbox.${EWS_BLOCKED_MAILBOX}`);
+      const status = step && 'status' in step ? step.status : 'not found';
       check(
-        `Diagnosis of ${EWS_BLOCKED_MAILBOX}`,
-        'ews-blocked, fix names EwsAllowedAppIDs',
-        diagnosis?.id
-          ? `${diagnosis.id}${diagnosis.fix?.includes('EwsAllowedAppIDs') ? ', fix names EwsAllowedAppIDs' : ''}`
-          : 'none',
-        diagnosis?.id === 'ews-blocked' && !!diagnosis.fix?.includes('EwsAllowedAppIDs'),
+        `Test & Enable of ${EWS_BLOCKED_MAILBOX} (EWS refused until configure-exchange)`,
+        'changed (server-side synchronization works)',
+        status,
+        status === 'changed',
       );
-      // The Exchange Online admin applies the fix the diagnosis names; verify then re-tests every mailbox.
-      delete sandbox.d365.state.testAndEnable.failures?.[EWS_BLOCKED_MAILBOX];
-      const event: DemoEvent = {
-        round: plan.id,
-        after: 'configure-mailboxes',
-        text:
-          `The Exchange Online admin applies the fix: Set-OrganizationConfig -EwsAllowedAppIDs "${DYNAMICS_APP_ID}" ` +
-          `(emulated: Exchange Online stops refusing EWS for ${EWS_BLOCKED_MAILBOX}); verify re-tests every mailbox.`,
-      };
-      outcome.events.push(event);
-      reporter.event(event);
     }
 
     const verify = await run({ phase: 'verify', inputs: { thumbprint } });

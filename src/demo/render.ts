@@ -204,9 +204,7 @@ export function foldMerged(run: MergedRun): MergedRun {
 }
 
 export function renderMerged(title: string, folder: string, run: MergedRun, expectedFailures: string[] = []): string {
-  const note = expectedFailures.length
-    ? `(failed as the rehearsal expects: ${expectedFailures.join(', ')}, the EWS-blocked mailbox)\n`
-    : '';
+  const note = expectedFailures.length ? `(failed as the rehearsal expects: ${expectedFailures.join(', ')})\n` : '';
   return `\n-- ${title} (records: ${folder})\n` + mergedText(foldMerged(run)) + note;
 }
 

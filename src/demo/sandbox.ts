@@ -3,7 +3,9 @@
 // the two renewal certificates; the Entra ID + Graph emulator and the D365 Web API emulator (HTTPS with the CA's
 // certificate, trusted through the `ca` options: verification is never switched off); the emulated Windows servers
 // (the PowerShell module under pwsh with the fake Windows cmdlets of test/powershell/fakes, one state file per
-// server); and the config file pointing at all of it.
+// server); the Exchange Online tenant (the fake ExchangeOnlineManagement cmdlets of the same folder, one state file)
+// which lets only another app use EWS, so D365 is blocked until configure-exchange adds its app id; and the config
+// file pointing at all of it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -22,8 +24,12 @@ export const DEMO_CLIENT_ID = '7d9e1f3a-2b4c-4d6e-8f0a-1b3c5d7e9f2a';
 /** The environment variable the demo config names for the client secret (set only in the demo's own env). */
 export const DEMO_SECRET_ENV = 'D365_EXO_SYNC_DEMO_CLIENT_SECRET';
 export const DEMO_HOST = 'crm.contoso.com';
-/** The mailbox Exchange Online refuses EWS for until the admin allows D365 (EwsAllowedAppIDs). */
+/** The mailbox Exchange Online refuses EWS for until the Dynamics app is in EwsAllowedAppIDs (configure-exchange). */
 export const EWS_BLOCKED_MAILBOX = 'user0007@contoso.com';
+/** The tenant's initial domain (exchange.organization of the demo config). */
+export const DEMO_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.com';
+/** Another app of the tenant that already uses EWS: it must stay on EwsAllowedAppIDs. */
+export const DEMO_OTHER_EWS_APP = '4a5b6c7d-1111-4222-8333-944455556666';
 
 const DAY = 86_400_000;
 
@@ -70,6 +76,8 @@ export interface DemoSandbox {
   clientSecret: string;
   certificates: DemoCertificates;
   servers: DemoServer[];
+  /** The fake Exchange Online tenant's state (FAKE_EXCHANGE_STATE_FILE of configure-exchange's PowerShell). */
+  exchangeStateFile: string;
   powershell: DemoPowerShell;
   mailboxCount: number;
   close(): Promise<void>;
@@ -103,6 +111,7 @@ function demoConfig(entra: EntraEmulator, d365: D365Emulator): ConfigInput {
       endpoints: { authority: entra.authority, graph: entra.graph },
     },
     certificate: { minDaysRemaining: 14, hosts: [DEMO_HOST] },
+    exchange: { organization: DEMO_EXCHANGE_ORGANIZATION },
     adfs: { server: ADFS_SERVER, outlookApp: true },
     email: {
       profile: { name: 'Exchange Online (Hybrid)', autodiscover: true },
@@ -151,7 +160,7 @@ export async function startDemoSandbox(options: SandboxOptions): Promise<DemoSan
         clientId: DEMO_CLIENT_ID,
         displayName: 'd365-exo-sync pipeline',
         secret: clientSecret,
-        roles: ['Application.ReadWrite.All', 'Organization.Read.All'],
+        roles: ['Application.ReadWrite.All', 'Organization.Read.All', 'Exchange.ManageAsApp'],
       },
     ],
     servicePrincipals: [
@@ -188,6 +197,9 @@ export async function startDemoSandbox(options: SandboxOptions): Promise<DemoSan
       { name: ADFS_SERVER, roles: ['adfs'], description: 'AD FS' },
     ].map((server) => ({ ...server, stateFile: join(sandboxDir, `${server.name}.fake-windows.json`) }));
 
+    const exchangeStateFile = join(sandboxDir, 'exchange-online.fake-exchange.json');
+    writeFileSync(exchangeStateFile, JSON.stringify(demoExchangeTenant(), null, 2), { mode: 0o600 });
+
     const configFile = join(sandboxDir, 'd365-exo-sync.demo.yml');
     const header =
       '# The config the demo ran with: the loopback emulators of Entra ID, Graph and the D365 Web API.\n' +
@@ -210,6 +222,7 @@ export async function startDemoSandbox(options: SandboxOptions): Promise<DemoSan
       clientSecret,
       certificates: { previous, first, second },
       servers,
+      exchangeStateFile,
       powershell,
       mailboxCount: options.mailboxes,
       async close() {
@@ -228,7 +241,12 @@ export async function startDemoSandbox(options: SandboxOptions): Promise<DemoSan
  */
 function withoutSandboxOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy: NodeJS.ProcessEnv = { ...env };
-  for (const name of ['D365_EXO_SYNC_EXTRA_CA', 'D365_EXO_SYNC_POWERSHELL_MODULES', 'FAKE_WINDOWS_STATE_FILE'])
+  for (const name of [
+    'D365_EXO_SYNC_EXTRA_CA',
+    'D365_EXO_SYNC_POWERSHELL_MODULES',
+    'FAKE_WINDOWS_STATE_FILE',
+    'FAKE_EXCHANGE_STATE_FILE',
+  ])
     delete copy[name];
   return copy;
 }
@@ -250,4 +268,43 @@ export function alignFakeCrmOrganization(server: DemoServer, uniqueName: string,
     writeFileSync(server.stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   }
   return true;
+}
+
+/** The fake Exchange Online tenant's state (the shape of test/powershell/fakes/FakeExchangeOnline.psm1). */
+interface FakeExchangeTenant {
+  organization: string;
+  ewsEnabled: boolean | null;
+  allowedAppIds: string | null;
+  policy: string | null;
+  allowList: string[];
+  blockList: string[];
+  mailboxes: Array<{ primary: string; proxies: string[]; ewsEnabled: boolean | null }>;
+  calls: unknown[];
+}
+
+/**
+ * The tenant at the start: EWS switched on with an app-id list that holds only another app, so Exchange Online
+ * refuses EWS for D365 (every D365 mailbox, shown with the one the emulator fails: EWS_BLOCKED_MAILBOX).
+ */
+function demoExchangeTenant(): FakeExchangeTenant {
+  return {
+    organization: DEMO_EXCHANGE_ORGANIZATION,
+    ewsEnabled: true,
+    allowedAppIds: DEMO_OTHER_EWS_APP,
+    policy: null,
+    allowList: [],
+    blockList: [],
+    mailboxes: [{ primary: EWS_BLOCKED_MAILBOX, proxies: [`SMTP:${EWS_BLOCKED_MAILBOX}`], ewsEnabled: true }],
+    calls: [],
+  };
+}
+
+/** The app ids the fake tenant's EwsAllowedAppIDs lists now (read from its state file, not through the toolkit). */
+export function exchangeAllowedAppIds(stateFile: string): string[] {
+  if (!existsSync(stateFile)) return [];
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<FakeExchangeTenant>;
+  return (state.allowedAppIds ?? '')
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
 }

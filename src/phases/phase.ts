@@ -4,6 +4,7 @@ import type { Host, InputDefinition, OutputDefinition } from '../hosts/host.js';
 export const PHASE_IDS = [
   'preflight',
   'register-entra',
+  'configure-exchange',
   'install-certificate',
   'configure-crm',
   'configure-adfs',

@@ -6,17 +6,20 @@ import { certificateCheck } from './preflight/certificate-check.js';
 import { deadlineCheck } from './preflight/deadline-check.js';
 import { entraCheck } from './preflight/entra-checks.js';
 import { d365PreflightCheck } from './preflight/d365-checks.js';
+import { exchangeCheck } from './preflight/exchange-check.js';
 import { configureMailboxesPhase } from './configure-mailboxes.js';
 import { verifyPhase } from './verify.js';
 import { registerEntraPhase } from './register-entra.js';
+import { configureExchangePhase } from './configure-exchange.js';
 import { installCertificatePhase } from './install-certificate.js';
 import { configureCrmPhase } from './configure-crm.js';
 import { configureAdfsPhase } from './configure-adfs.js';
 import { retirePreviousPhase } from './retire-previous.js';
 
 export const PHASES: Phase[] = [
-  createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck, d365PreflightCheck]),
+  createPreflightPhase([configCheck, deadlineCheck, certificateCheck, entraCheck, exchangeCheck, d365PreflightCheck]),
   registerEntraPhase,
+  configureExchangePhase,
   installCertificatePhase,
   configureCrmPhase,
   configureAdfsPhase,

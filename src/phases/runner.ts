@@ -8,6 +8,7 @@ import { recordMarkdown } from '../report/markdown.js';
 import { TOOL_VERSION } from '../version.js';
 import { inspectPfx } from '../cert/index.js';
 import { requiredHosts } from './preflight/certificate-check.js';
+import { ewsShutdownReason } from './exchange/countdown.js';
 
 /**
  * Phases that write the new certificate somewhere: Entra ID (its key credential), a server's store, the CRM
@@ -64,6 +65,9 @@ export async function runPhase(phase: Phase, ctx: PhaseContext, options: PhaseRu
   let error: string | undefined;
   await host.group(`${phase.id} (${options.mode})`, async () => {
     try {
+      // After 2027-04-01 the EWS phases refuse in plan and apply alike, saying why and what the supported paths are.
+      const shutdown = ewsShutdownReason(phase.id, ctx.now);
+      if (shutdown) throw new Error(shutdown);
       outputs = { ...phase.configOutputs?.(ctx.config) };
       if (options.mode === 'plan') {
         steps = await phase.plan(ctx);

@@ -289,6 +289,8 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
 }
 
 async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+  // A bad input stops the phase before anything runs (the readbacks start PowerShell, Graph and Exchange reads).
+  retestWanted(ctx);
   const results: StepResult[] = [];
   const outputs: Record<string, string> = {};
   try {

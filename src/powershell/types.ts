@@ -2,7 +2,13 @@
 // Invoke-D365ExoSyncPhase.ps1). Parameters go in as a JSON file, secrets through the environment of the one
 // child process, the result comes back as a JSON file.
 
-export const POWERSHELL_PHASES = ['install-certificate', 'configure-crm', 'configure-adfs', 'webapi'] as const;
+export const POWERSHELL_PHASES = [
+  'install-certificate',
+  'configure-crm',
+  'configure-adfs',
+  'configure-exchange',
+  'webapi',
+] as const;
 export type PowerShellPhase = (typeof POWERSHELL_PHASES)[number];
 export type PowerShellMode = 'plan' | 'apply';
 

@@ -6,6 +6,7 @@ import { DYNAMICS_APP_ID } from '../config/schema.js';
 import { summarizeKey, type KeySummary } from '../graph/key-credentials.js';
 import type { EntraServices } from '../phases/entra/services.js';
 import { readLiveCertificate, type LiveCertificate } from './live-certificate.js';
+import { ewsCountdownLine, ewsShutdownReason } from '../phases/exchange/countdown.js';
 
 export interface WatchReport {
   ok: boolean;
@@ -16,6 +17,8 @@ export interface WatchReport {
   keys: KeySummary[] | null;
   /** Fewest days left among the valid keys and the live certificates. */
   daysRemaining: number | null;
+  /** Days left until EWS in Exchange Online ends (2027-04-01) and the tenant's EWS state, in one line. */
+  ews: string;
   problems: string[];
 }
 
@@ -26,6 +29,8 @@ export interface WatchOptions {
   entra?: EntraServices;
   ca?: string;
   now: Date;
+  /** Reads the tenant's EWS state (configure-exchange's reads); undefined: not read (watch --exchange reads it). */
+  ewsState?: () => Promise<{ line: string; blocked?: boolean }>;
 }
 
 /** The URLs watched by default: the organization URL and the AD FS URL when the config has one. */
@@ -76,6 +81,14 @@ export async function watch(options: WatchOptions): Promise<WatchReport> {
       problems.push(`Entra ID: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  let ews = ewsCountdownLine(options.now, { notRead: 'watch --exchange reads it' });
+  if (options.ewsState) {
+    const state = await options.ewsState();
+    ews = state.line;
+    if (state.blocked) problems.push(`Exchange Online: ${state.line}; run configure-exchange`);
+  }
+  const shutdown = ewsShutdownReason('configure-mailboxes', options.now);
+  if (shutdown) problems.push(`Exchange Online: ${shutdown}`);
   return {
     ok: problems.length === 0,
     checkedAt: options.now.toISOString(),
@@ -83,6 +96,7 @@ export async function watch(options: WatchOptions): Promise<WatchReport> {
     certificates,
     keys,
     daysRemaining: days.length ? Math.min(...days) : null,
+    ews,
     problems,
   };
 }

@@ -138,7 +138,7 @@ describe('report: one table from the records of a run', () => {
     assert.match(merged.warnings.join('\n'), /the records come from 2 runs/);
     assert.match(
       merged.warnings.join('\n'),
-      /no record of configure-adfs, configure-mailboxes, verify, retire-previous/,
+      /no record of configure-exchange, configure-adfs, configure-mailboxes, verify, retire-previous/,
     );
   });
 

@@ -18,6 +18,8 @@ import { actionRef, PUBLISHED, taskName } from '../../src/pipeline/manifests.js'
 type Yaml = Record<string, unknown>;
 const MAJOR = packageVersion().major;
 const GATED: PhaseId[] = ['register-entra', 'configure-crm', 'retire-previous'];
+/** Phases behind another phase's gate: the same approval and the same OIDC subject. */
+const SAME_GATE: Partial<Record<PhaseId, PhaseId>> = { 'configure-exchange': 'register-entra' };
 
 function workflowFiles(host: 'github' | 'azure'): string[] {
   const dir = join(ROOT, 'workflows', host);
@@ -252,7 +254,11 @@ describe('GitHub workflows', () => {
       `gates: ${environments.join(', ')}`,
     );
     for (const phase of PHASE_IDS.filter((p) => !GATED.includes(p)))
-      assert.equal(workflow.jobs[phase]!.environment, undefined, phase);
+      assert.equal(
+        workflow.jobs[phase]!.environment,
+        SAME_GATE[phase] ? workflow.jobs[SAME_GATE[phase]]!.environment : undefined,
+        phase,
+      );
     assert.ok(
       workflow.jobs['install-certificate']!.strategy?.matrix?.server,
       'install-certificate: one matrix leg per server',

@@ -70,6 +70,7 @@ describe('every phase, run twice: the second run changes nothing and writes noth
       '--set',
       `organization-id=${world.d365.state.organizationId}`,
     ],
+    'configure-exchange': () => [],
     'configure-mailboxes': () => [],
     verify: () => [...pfx(), '--set', 'retest=false'],
     'retire-previous': () => [...pfx(), '--set', 'verified=true'],
@@ -80,6 +81,7 @@ describe('every phase, run twice: the second run changes nothing and writes noth
     'install-certificate',
     'configure-crm',
     'configure-adfs',
+    'configure-exchange',
     'configure-mailboxes',
     'retire-previous',
   ]);
@@ -99,13 +101,20 @@ describe('every phase, run twice: the second run changes nothing and writes noth
         const patches = world.entra.requestsTo('sp-patch').length;
         const writes = world.d365.requests.writes;
         const calls = windowsCalls(world.windowsState).length;
+        const exchangeCalls = windowsCalls(world.exchangeState).length;
         const run = await world.cli(['run', '--config', world.configFile, '--phase', phase.id, '--json', ...args()]);
         assert.equal(run.code, 0, run.stdout + run.stderr);
         return {
           record: JSON.parse(run.stdout) as RunRecord,
           patches: world.entra.requestsTo('sp-patch').length - patches,
           writes: world.d365.requests.writes - writes,
-          mutating: mutatingCalls(windowsCalls(world.windowsState).slice(calls)),
+          mutating: [
+            ...mutatingCalls(windowsCalls(world.windowsState).slice(calls)),
+            // The fake Exchange Online tenant's changes (Connect/Disconnect only open and close the session).
+            ...mutatingCalls(windowsCalls(world.exchangeState).slice(exchangeCalls)).filter(
+              (c) => !/^(Connect|Disconnect)-ExchangeOnline$/.test(c.name),
+            ),
+          ],
         };
       };
       const first = await once();

@@ -5,10 +5,12 @@ import { loadExtraCa } from '../../graph/http-client.js';
 import { createEntraServices } from '../../phases/entra/services.js';
 import { textTable } from '../../report/markdown.js';
 import { defaultWatchUrls, watch } from '../../watch/watch.js';
+import { createServices } from '../../phases/services.js';
+import { readEwsState } from '../../phases/configure-exchange.js';
 import { loadConfigOrReport } from '../context.js';
 import { EXIT, parseCommandArgs, wholeDays, UsageError } from '../usage.js';
 
-export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--json]
+export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--exchange] [--json]
 
 Checks how long is left before something expires: the TLS certificate the D365 URL presents (and
 AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service principal in Entra ID.
@@ -17,6 +19,8 @@ AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service pri
   --min-days N    fewer days left than this fails the check (default 30)
   --url URL       check this https URL instead of the configured ones; repeat for several
   --skip-entra    do not sign in to Entra ID (only the TLS certificates)
+  --exchange      also read the tenant's EWS state for the Dynamics app (configure-exchange's reads,
+                  read-only; needs the ExchangeOnlineManagement module); a tenant that blocks D365 fails
   --json          print the report as JSON
 
 Exit: 0 all fine, 1 something expires within --min-days or could not be checked, 2 usage error.
@@ -28,6 +32,7 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
     'min-days': { type: 'string' },
     url: { type: 'string', multiple: true },
     'skip-entra': { type: 'boolean' },
+    exchange: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -45,12 +50,25 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io);
   const ca = loadExtraCa(io.env);
+  const now = new Date();
   const report = await watch({
     minDays,
     urls: values.url?.length ? values.url : defaultWatchUrls(loaded.config),
     ...(values['skip-entra'] ? {} : { entra: createEntraServices(loaded.config, host, io.env) }),
     ...(ca ? { ca } : {}),
-    now: new Date(),
+    now,
+    ...(values.exchange
+      ? {
+          ewsState: () =>
+            readEwsState({
+              config: loaded.config,
+              host,
+              inputs: {},
+              now,
+              services: createServices(loaded.config, host, io.env),
+            }),
+        }
+      : {}),
   });
   if (json) io.stdout(host.mask(JSON.stringify(report, null, 2)) + '\n');
   else {
@@ -67,6 +85,7 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
       ]),
     ];
     io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows)));
+    io.stdout(host.mask(`\n${report.ews}\n`));
     io.stdout(
       report.ok
         ? `\nAll fine: more than ${minDays} days left.\n`

@@ -19,13 +19,24 @@ interface Rule extends Diagnosis {
   pattern: RegExp;
 }
 
+// The two X-EWS-Policy-Reason texts ("Control access to EWS in Exchange") name different settings: "disabled" is an
+// EwsEnabled switch (the organization's or the mailbox's), "blocked by policy" is the app-id list or the user-agent
+// policy. configure-exchange reads and fixes both.
 const RULES: Rule[] = [
   {
-    id: 'ews-blocked',
-    pattern: /X-EWS-Policy-Reason|EWS is (disabled|blocked)[^.]*for this user or tenant/i,
+    id: 'ews-disabled',
+    pattern: /EWS is disabled for this user or tenant/i,
     cause:
-      'Exchange Online refused EWS for this mailbox or the whole tenant (EWS retirement: switched off from October 2026, gone in April 2027).',
-    fix: `In Exchange Online PowerShell: Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "${DYNAMICS_APP_ID}" (keep any ids already listed; read them with Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy). Changes take up to 24 hours; then run Test & Enable again. EWS in Exchange Online ends on 2027-04-01 whatever is allowed.`,
+      'Exchange Online has EWS switched off for this mailbox or the whole tenant (EwsEnabled False, or never set: such tenants are switched to blocked from October 2026; EWS is gone in April 2027).',
+    fix: "Run configure-exchange: it reads the organization's EwsEnabled (Get-OrganizationConfig) and the mailbox's (Get-CASMailbox) and sets them True with exchange.ews.enableOrganization / exchange.ews.enableMailboxes (by hand: Set-OrganizationConfig -EwsEnabled $true; Set-CASMailbox -Identity <address> -EwsEnabled $true). Changes take up to 24 hours; then run Test & Enable again. EWS in Exchange Online ends on 2027-04-01 whatever is allowed.",
+    reference: 'field-problems #15',
+  },
+  {
+    id: 'ews-blocked',
+    pattern: /X-EWS-Policy-Reason|EWS is blocked[^.]*for this user or tenant/i,
+    cause:
+      'Exchange Online refused EWS by policy for this mailbox or the whole tenant: the Dynamics app is not on EwsAllowedAppIDs, or an EWS user-agent policy blocks D365 (EWS retirement: switched off from October 2026, gone in April 2027).',
+    fix: `Run configure-exchange: it adds ${DYNAMICS_APP_ID} to EwsAllowedAppIDs keeping the ids already listed (by hand: read them with Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy, then Set-OrganizationConfig -EwsAllowedAppIDs "<those ids>,${DYNAMICS_APP_ID}"), and reports EwsApplicationAccessPolicy / EwsAllowList / EwsBlockList (set exchange.ews.userAgents to let D365 through). Changes take up to 24 hours; then run Test & Enable again. EWS in Exchange Online ends on 2027-04-01 whatever is allowed.`,
     unconfirmed: `Which app id D365 on-premises presents to EWS is not documented by Microsoft; ${DYNAMICS_APP_ID} (the Dynamics service principal that holds the S2S certificate) is the presumed one.`,
     reference: 'field-problems #15',
   },

@@ -25,6 +25,10 @@ export type {
 export type { EntraEndpoint, FaultRule } from './faults.js';
 
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Office 365 Exchange Online: the resource of app-only Exchange Online PowerShell tokens, and its app role. */
+export const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
+export const EXCHANGE_RESOURCES = ['https://outlook.office365.com', 'https://outlook.office365.us'];
+export const EXCHANGE_ROLES = ['Exchange.ManageAsApp'];
 export const DEFAULT_FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
 
 export interface EntraEmulatorOptions {
@@ -480,7 +484,10 @@ export async function startEntraEmulator(options: EntraEmulatorOptions): Promise
       .split(' ')
       .find((s) => s.endsWith('/.default'))
       ?.slice(0, -'/.default'.length);
-    if (!resource || (resource.replace(/\/+$/, '') !== graph && resource !== GRAPH_APP_ID)) {
+    const trimmed = resource?.replace(/\/+$/, '');
+    // Exchange Online: the token carries the client's Exchange roles only; Graph: every other role.
+    const exchange = !!trimmed && (EXCHANGE_RESOURCES.includes(trimmed) || trimmed === EXCHANGE_APP_ID);
+    if (!resource || (!exchange && trimmed !== graph && resource !== GRAPH_APP_ID)) {
       return aadError(
         400,
         'invalid_resource',
@@ -527,7 +534,21 @@ export async function startEntraEmulator(options: EntraEmulatorOptions): Promise
       token_type: 'Bearer',
       expires_in: tokenLifetime,
       ext_expires_in: tokenLifetime,
-      access_token: issueAccessToken(client, tokenLifetime, graph, client.roles, appidacr),
+      access_token: exchange
+        ? issueAccessToken(
+            client,
+            tokenLifetime,
+            trimmed === EXCHANGE_APP_ID ? EXCHANGE_RESOURCES[0] : trimmed,
+            client.roles.filter((r) => EXCHANGE_ROLES.includes(r)),
+            appidacr,
+          )
+        : issueAccessToken(
+            client,
+            tokenLifetime,
+            graph,
+            client.roles.filter((r) => !EXCHANGE_ROLES.includes(r)),
+            appidacr,
+          ),
     });
   }
 

@@ -89,6 +89,27 @@ test('plan on the example lists the phases in renewal order with their steps', a
   assert.ok(plan.phases[0].steps.some((s: { id: string }) => s.id === 'config.valid'));
   for (const phase of plan.phases)
     assert.ok(phase.steps.length > 0 || phase.error, `${phase.id} shows steps or why not`);
+  // configure-exchange comes after register-entra and lists its reads even where the tenant cannot be read.
+  const ids = plan.phases.map((p: { id: string }) => p.id);
+  assert.equal(ids.indexOf('configure-exchange'), ids.indexOf('register-entra') + 1);
+  const exchange = plan.phases.find((p: { id: string }) => p.id === 'configure-exchange');
+  const steps = exchange.steps as Array<{ id: string; action: string; after: unknown; note?: string }>;
+  assert.deepEqual(
+    steps.map((s) => s.id),
+    [
+      'exchange.exchange-module',
+      'exchange.sign-in',
+      'exchange.read-organization',
+      'exchange.read-mailboxes',
+      'exchange.ews-enabled',
+      'exchange.allowed-app-ids',
+      'exchange.user-agent-policy',
+      'exchange.mailboxes',
+    ],
+  );
+  assert.match(JSON.stringify(steps[2]!.after), /Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy/);
+  assert.deepEqual(steps[5]!.after, ['00000007-0000-0000-c000-000000000000']);
+  assert.match(steps[0]!.note ?? '', /^not read from here: /);
 });
 
 test('plan refuses an invalid config and changes nothing', async () => {

@@ -71,7 +71,8 @@ test('an EWS-blocked tenant: every mailbox fails with the policy reason, and the
     const evidence = step.evidence as { diagnosis: { id: string; fix: string }; alertDetails: string };
     assert.equal(evidence.diagnosis.id, 'ews-blocked');
     assert.match(evidence.alertDetails, /X-EWS-Policy-Reason: EWS is blocked by policy for this user or tenant/);
-    assert.match(step.error!, /EwsAllowedAppIDs "00000007-0000-0000-c000-000000000000"/);
+    assert.match(step.error!, /configure-exchange/);
+    assert.match(step.error!, /EwsAllowedAppIDs "<those ids>,00000007-0000-0000-c000-000000000000"/);
   }
   // D365 keeps failed mailboxes scheduled for retries: the wait still ends at the first Failure.
   assert.equal(clock.sleeps.length, 1);

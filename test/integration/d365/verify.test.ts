@@ -51,7 +51,8 @@ test('verify with retest false writes nothing; an EWS block that appeared since 
   const mailboxes = outcome.results.filter((r) => r.id.startsWith('mailbox.'));
   assert.ok(
     mailboxes.every(
-      (r) => r.status === 'failed' && (r.evidence as { diagnosis: { id: string } }).diagnosis.id === 'ews-blocked',
+      // "EWS is disabled for this user or tenant": the EwsEnabled switch, not the app-id list.
+      (r) => r.status === 'failed' && (r.evidence as { diagnosis: { id: string } }).diagnosis.id === 'ews-disabled',
     ),
   );
   assert.equal(profile.useautodiscover, false, 'verify repaired nothing');

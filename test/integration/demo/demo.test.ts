@@ -123,10 +123,12 @@ describe('d365-exo-sync demo', suiteOptions(), () => {
       'CRMAPP01.fake-windows.json',
       'CRMASYNC01.fake-windows.json',
       'd365-exo-sync.demo.yml',
+      'exchange-online.fake-exchange.json',
     ]);
     const jobs = [
       'configure-adfs-ADFS01',
       'configure-crm-CRMAPP01',
+      'configure-exchange',
       'configure-mailboxes',
       'install-certificate-CRMAPP01',
       'install-certificate-CRMASYNC01',
@@ -148,7 +150,7 @@ describe('d365-exo-sync demo', suiteOptions(), () => {
         );
       }
       const found = recordsOf(join(records, round));
-      assert.equal(found.length, 9);
+      assert.equal(found.length, 10);
       const ids = new Set(found.map((r) => r.record.runId));
       assert.equal(ids.size, 1, `${round}: one pipeline run`);
       runIds.add([...ids][0]!);
@@ -175,7 +177,7 @@ describe('d365-exo-sync demo', suiteOptions(), () => {
     assert.deepEqual(store('ADFS01'), []);
   });
 
-  it('first renewal: every phase that changes something changed, the read-only ones passed, only the EWS-blocked mailbox failed', () => {
+  it("first renewal: every phase that changes something changed, the read-only ones passed, configure-exchange let D365 through the tenant's EWS block and the blocked mailbox succeeded", () => {
     const found = recordsOf(join(records, '1-renewal'));
     for (const { record } of found) {
       const name = `${record.phase} on ${record.machine}`;
@@ -185,26 +187,26 @@ describe('d365-exo-sync demo', suiteOptions(), () => {
       } else {
         assert.ok(byStatus(record, 'changed').length > 0, `${name} changed something`);
       }
-      if (record.phase !== 'configure-mailboxes') {
-        assert.equal(record.status, 'succeeded', `${name}: ${record.error ?? ''}`);
-        assert.equal(byStatus(record, 'failed').length, 0, name);
-      }
+      assert.equal(record.status, 'succeeded', `${name}: ${record.error ?? ''}`);
+      assert.equal(byStatus(record, 'failed').length, 0, name);
     }
+    const exchange = one(found, 'configure-exchange');
+    const allowed = results(exchange).find((s) => s.id === 'exchange.allowed-app-ids')!;
+    assert.equal(allowed.status, 'changed');
+    assert.deepEqual(allowed.before, ['4a5b6c7d-1111-4222-8333-944455556666']);
+    assert.deepEqual(allowed.after, ['4a5b6c7d-1111-4222-8333-944455556666', '00000007-0000-0000-c000-000000000000']);
+    assert.match(exchange.outputs['ews-effective-after']!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(exchange.outputs['ews-state']!, /day\(s\) left until 2027-04-01/);
+    assert.match(run.stdout, /up to 24 hours/);
+    const tenant = JSON.parse(readFileSync(join(records, 'sandbox', 'exchange-online.fake-exchange.json'), 'utf8')) as {
+      allowedAppIds: string;
+    };
+    assert.equal(tenant.allowedAppIds, '4a5b6c7d-1111-4222-8333-944455556666,00000007-0000-0000-c000-000000000000');
     const mailboxes = one(found, 'configure-mailboxes');
-    assert.equal(mailboxes.status, 'failed');
-    assert.deepEqual(
-      byStatus(mailboxes, 'failed')
-        .map((s) => s.id)
-        .sort(),
-      ['crm.mailboxes', `mailbox.${EWS_MAILBOX}`],
-    );
-    const others = results(mailboxes).filter((s) => s.id.startsWith('mailbox.') && s.target !== EWS_MAILBOX);
-    assert.equal(others.length, 39);
-    assert.ok(others.every((s) => s.status === 'changed'));
-    const blocked = results(mailboxes).find((s) => s.id === `mailbox.${EWS_MAILBOX}`)!;
-    assert.equal((blocked.evidence as { diagnosis?: { id?: string } }).diagnosis?.id, 'ews-blocked');
-    assert.match(blocked.error!, /EwsAllowedAppIDs/);
-    assert.match(run.stdout, /EwsAllowedAppIDs/);
+    const all = results(mailboxes).filter((s) => s.id.startsWith('mailbox.'));
+    assert.equal(all.length, 40);
+    assert.ok(all.every((s) => s.status === 'changed'));
+    assert.ok(all.some((s) => s.target === EWS_MAILBOX));
   });
 
   it('chains the outputs as the pipelines do and retires the old key only after verify passed', () => {
@@ -313,7 +315,7 @@ describe('d365-exo-sync demo without PowerShell', () => {
     assert.equal(report.rounds.length, 3);
     for (const round of report.rounds) {
       for (const job of round.jobs) {
-        if (['install-certificate', 'configure-crm', 'configure-adfs'].includes(job.phase)) {
+        if (['install-certificate', 'configure-crm', 'configure-adfs', 'configure-exchange'].includes(job.phase)) {
           assert.equal(job.status, 'not run');
           assert.match(job.notRun!, /PowerShell is not available/);
         } else {
@@ -327,7 +329,7 @@ describe('d365-exo-sync demo without PowerShell', () => {
       );
     }
     assert.deepEqual(report.problems, [
-      `12 jobs of the Windows phases did not run: ${(report.windows as { reason: string }).reason}`,
+      `15 jobs of the PowerShell phases did not run: ${(report.windows as { reason: string }).reason}`,
     ]);
   });
 });

@@ -6,7 +6,7 @@
 // table, and the fake server's state with its cmdlet call log.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { startD365Emulator, type D365Emulator, type D365EmulatorOptions } from '../../../src/sandbox/d365/index.js';
 import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
@@ -21,7 +21,12 @@ import {
   startSandbox,
   TENANT_ID,
 } from '../../integration/entra/sandbox.js';
-import { fakeModule } from '../../integration/powershell/helpers.js';
+import { fakeModule, repoRoot } from '../../integration/powershell/helpers.js';
+
+/** The fake Exchange Online tenant configure-exchange runs against (loaded with the fake Windows server). */
+const fakeExchangeModule = join(repoRoot, 'test', 'powershell', 'fakes', 'FakeExchangeOnline.psd1');
+/** Another EWS app of the tenant: on EwsAllowedAppIDs before configure-exchange, kept after. */
+export const OTHER_EWS_APP = '4a5b6c7d-1111-4222-8333-944455556666';
 
 export { CLIENT_ID, CLIENT_SECRET, SECRET_ENV, TENANT_ID };
 
@@ -62,6 +67,8 @@ export interface World {
   caFile: string;
   /** The fake Windows server's state file (FAKE_WINDOWS_STATE_FILE). */
   windowsState: string;
+  /** The fake Exchange Online tenant's state file (FAKE_EXCHANGE_STATE_FILE). */
+  exchangeState: string;
   /** The config as a plain document (mutate a copy with configDocument()). */
   configDocument(): Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Writes a config document (YAML) into the world's folder; returns its path. */
@@ -131,7 +138,9 @@ export const renewalCertificate = (() => {
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'd365-reliability-'));
   const tls = sandboxTls();
-  const entra = await startSandbox();
+  const entra = await startSandbox({
+    roles: ['Application.ReadWrite.All', 'Organization.Read.All', 'Exchange.ManageAsApp'],
+  });
   const d365 = await startD365Emulator({
     tls,
     auth: { mode: 'bearer', users: [{ username: D365_USER, password: D365_PASSWORD }] },
@@ -145,6 +154,21 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const caFile = join(dir, 'sandbox-ca.pem');
   writeFileSync(caFile, tls.caPem);
   const windowsState = join(dir, 'fake-windows.json');
+  // The tenant lets only another app use EWS: configure-exchange adds the Dynamics app id.
+  const exchangeState = join(dir, 'fake-exchange.json');
+  writeFileSync(
+    exchangeState,
+    JSON.stringify({
+      organization: 'contoso.onmicrosoft.com',
+      ewsEnabled: true,
+      allowedAppIds: OTHER_EWS_APP,
+      policy: null,
+      allowList: [],
+      blockList: [],
+      mailboxes: [],
+      calls: [],
+    }),
+  );
 
   const configDocument = () => ({
     deployment: {
@@ -172,6 +196,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       endpoints: { authority: entra.authority, graph: entra.graph },
     },
     certificate: { minDaysRemaining: 14, hosts: ['crm.contoso.com'] },
+    exchange: { organization: 'contoso.onmicrosoft.com' },
     adfs: { server: ADFS_SERVER, outlookApp: true },
     email: {
       profile: { name: 'Exchange Online (Hybrid)', autodiscover: true },
@@ -194,8 +219,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     [D365_PASSWORD_ENV]: D365_PASSWORD,
     D365_EXO_SYNC_EXTRA_CA: caFile,
     COMPUTERNAME: COMPUTER,
-    [POWERSHELL_MODULES_ENV]: fakeModule,
+    [POWERSHELL_MODULES_ENV]: [fakeModule, fakeExchangeModule].join(delimiter),
     FAKE_WINDOWS_STATE_FILE: windowsState,
+    FAKE_EXCHANGE_STATE_FILE: exchangeState,
     ...(process.env.NUGET_PACKAGES ? { NUGET_PACKAGES: process.env.NUGET_PACKAGES } : {}),
     ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
   };
@@ -210,6 +236,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     pfxBase64,
     caFile,
     windowsState,
+    exchangeState,
     configDocument,
     writeConfig,
     configFile,

@@ -4,23 +4,34 @@ import { diagnose } from '../../../src/phases/mailboxes/diagnosis.js';
 import { failureFor, type FailurePreset } from '../../../src/sandbox/d365/failures.js';
 import { errorCodeHex } from '../../../src/phases/mailboxes/report.js';
 
-test('EWS blocked by policy or disabled is diagnosed as such, names EwsAllowedAppIDs, the Dynamics app id, 24 hours, and that it is unconfirmed', () => {
-  for (const reason of [
-    'EWS is blocked by policy for this user or tenant',
-    'EWS is disabled for this user or tenant',
+test('EWS blocked by policy is diagnosed as such, names EwsAllowedAppIDs, the Dynamics app id, the user-agent policy, 24 hours, and that it is unconfirmed', () => {
+  const d = diagnose(
+    'Email Server Error Code: Http server returned Forbidden exception.',
+    'HTTP 403 X-EWS-Policy-Reason: EWS is blocked by policy for this user or tenant',
+  );
+  assert.equal(d?.id, 'ews-blocked');
+  assert.match(d!.fix, /configure-exchange/);
+  assert.match(d!.fix, /EwsAllowedAppIDs/);
+  assert.match(d!.fix, /00000007-0000-0000-c000-000000000000/);
+  assert.match(d!.fix, /EwsApplicationAccessPolicy/);
+  assert.match(d!.fix, /24 hours/);
+  assert.match(d!.unconfirmed ?? '', /not documented/);
+});
+
+test('EWS disabled is diagnosed as the EwsEnabled switch of the organization or the mailbox, not the app-id list', () => {
+  for (const text of [
+    'HTTP 403 X-EWS-Policy-Reason: EWS is disabled for this user or tenant',
+    // The policy text alone, without the header name, is enough.
+    'The request failed: EWS is disabled for this user or tenant',
   ]) {
-    const d = diagnose(
-      'Email Server Error Code: Http server returned Forbidden exception.',
-      `HTTP 403 X-EWS-Policy-Reason: ${reason}`,
-    );
-    assert.equal(d?.id, 'ews-blocked');
-    assert.match(d!.fix, /EwsAllowedAppIDs/);
-    assert.match(d!.fix, /00000007-0000-0000-c000-000000000000/);
+    const d = diagnose('Email Server Error Code: Http server returned Forbidden exception.', text);
+    assert.equal(d?.id, 'ews-disabled');
+    assert.match(d!.fix, /Set-OrganizationConfig -EwsEnabled \$true/);
+    assert.match(d!.fix, /Set-CASMailbox -Identity <address> -EwsEnabled \$true/);
+    assert.match(d!.fix, /exchange\.ews\.enableOrganization/);
     assert.match(d!.fix, /24 hours/);
-    assert.match(d!.unconfirmed ?? '', /not documented/);
+    assert.doesNotMatch(d!.fix, /EwsAllowedAppIDs/);
   }
-  // The policy text alone, without the header name, is enough.
-  assert.equal(diagnose('The request failed: EWS is disabled for this user or tenant')?.id, 'ews-blocked');
 });
 
 test('a 403 without the EWS policy reason points at EwsEnabled and the application access policy', () => {
@@ -30,7 +41,7 @@ test('a 403 without the EWS policy reason points at EwsEnabled and the applicati
 test('each emulated alert text (taken from what admins report) gets its own diagnosis', () => {
   const expected: Record<FailurePreset, string> = {
     'ews-blocked': 'ews-blocked',
-    'ews-disabled': 'ews-blocked',
+    'ews-disabled': 'ews-disabled',
     forbidden: 'ews-forbidden',
     unauthorized: 'unauthorized',
     'invalid-token': 'invalid-token',

@@ -24,7 +24,7 @@ describe('federated-credential subjects', () => {
       subjects.map((s) => [s.subject, s.jobs]),
       [
         ['repo:contoso/crm:ref:refs/heads/main', ['preflight', 'install-certificate', 'verify']],
-        ['repo:contoso/crm:environment:renewal-entra-id', ['register-entra']],
+        ['repo:contoso/crm:environment:renewal-entra-id', ['register-entra', 'configure-exchange']],
         ['repo:contoso/crm:environment:renewal-retire-old-key', ['retire-previous']],
       ],
     );
