@@ -155,7 +155,7 @@ function Install-D365ExoSyncCertificate {
         # 1b. The PFX's intermediate certificates into LocalMachine\CA, so IIS and AD FS present the full chain.
         $stepId = 'chain'
         if (-not $havePfx -or $null -eq $PfxPassword) {
-            [void](Add-D365Step -State $state -Id 'chain' -Title 'intermediate certificates in LocalMachine\CA' -Status 'skipped' -Message 'no PFX given')
+            [void](Add-D365Step -State $state -Id 'chain' -Title 'intermediate certificates in LocalMachine\CA' -Status 'skipped' -Message 'no PFX and password given (a run without an import due needs none)')
         } else {
             $chain = @(Add-D365PfxIntermediateCertificates -Bytes $PfxBytes -Password $PfxPassword -LeafThumbprint $Thumbprint -Plan $plan)
             $missingCa = @($chain | Where-Object { $_.added } | ForEach-Object { $_.thumbprint })
