@@ -127,6 +127,17 @@ Describe 'install-certificate' {
         (Get-FakeWindows).machineKeys | Should -Not -Contain $badKey
     }
 
+    It 'falls back to remove-then-add when the store keeps the old key link, and deletes the old key file' {
+        (Get-FakeWindows).addKeepsKeyLink = $true
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Provider 'Microsoft Software Key Storage Provider' -ProviderType 0 -KeyNumber 'None'
+        $badKey = (Get-FakeWindows).store[-1].keyFile
+        $state = Invoke-Install
+        (Get-Step $state 'certificate').status | Should -Be 'changed'
+        (Get-Step $state 'certificate').after.key.providerType | Should -Be 24
+        @(Get-FakeCall 'Remove-D365MachineCertificate' | Where-Object { $_.args.Thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 1
+        (Get-FakeWindows).machineKeys | Should -Not -Contain $badKey
+    }
+
     It 'puts the previous copy back when the new import is bad too, and fails' {
         # The installed copy lost its key file ("Keyset does not exist"); the PFX's key lands in CNG.
         Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject

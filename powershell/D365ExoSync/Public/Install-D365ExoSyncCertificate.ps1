@@ -130,6 +130,19 @@ function Install-D365ExoSyncCertificate {
             if ($null -eq $installed) { Stop-D365Step "certificate $Thumbprint is not in LocalMachine\My after the import" }
             $keyInfo = Get-D365PrivateKeyInfo -Certificate $installed
             $problem = Get-D365KeyProblem -KeyInfo $keyInfo -Thumbprint $Thumbprint
+            if ($problem -and $previousKeyFile -and $keyInfo.keyFile -eq $previousKeyFile) {
+                # The store kept the previous copy's key link (Add over an existing certificate may inherit its
+                # properties): replace it the plain way, remove then add; a failure below still puts the copy back.
+                Remove-D365MachineCertificate -Thumbprint $Thumbprint
+                Add-D365MachineCertificate -Certificate $imported
+                $installed = @(Get-D365MachineCertificate -Thumbprint $Thumbprint)[0]
+                if ($null -eq $installed) {
+                    Add-D365MachineCertificate -Certificate $previous
+                    Stop-D365Step "certificate $Thumbprint is not in LocalMachine\My after the import; the previous copy was put back"
+                }
+                $keyInfo = Get-D365PrivateKeyInfo -Certificate $installed
+                $problem = Get-D365KeyProblem -KeyInfo $keyInfo -Thumbprint $Thumbprint
+            }
             if ($problem) {
                 $badKeyFile = $keyInfo.keyFile
                 if ($null -ne $previous) {

@@ -10,7 +10,8 @@ of each parameter's block) and the command's aliases that Windows PowerShell def
 "Windows PowerShell includes the following aliases" in NOTES). Common parameters are implied for every cmdlet and are
 not listed. Every entry names its page, so a reviewer can check it against the published help.
 The compatibility check (WindowsPowerShellCompat.psm1) reads every *.json in the folder: a new module's table is one
-more file, made with this script or written by hand in the same shape.
+more file, made with this script (then `npx prettier --write` it, as `npm run lint` checks JSON formatting) or
+written by hand in the same shape.
 
 .EXAMPLE
 ./Build-SignatureTable.ps1 -DocsRoot ~/src/PowerShell-Docs -Folder reference/5.1/Microsoft.PowerShell.Utility `

@@ -263,6 +263,12 @@ function Add-FakeMachineCertificate {
     }
     if (-not $Certificate.Persisted) { throw 'fake: a certificate whose key was not persisted (no PersistKeySet) was added to the store' }
     $key = $script:Fake.pfxKey
+    $existing = Get-FakeStoreEntry -Thumbprint $Certificate.Thumbprint
+    if ($script:Fake.addKeepsKeyLink -and $null -ne $existing) {
+        # The reading of CERT_STORE_ADD_REPLACE_EXISTING_INHERIT_PROPERTIES where the existing certificate's key link
+        # wins: the certificate still points at the old key.
+        return
+    }
     Add-FakeStoreCertificate -Thumbprint $Certificate.Thumbprint -Subject $Certificate.Subject -NotBefore $Certificate.NotBefore -NotAfter $Certificate.NotAfter -HasPrivateKey $Certificate.HasPrivateKey -Provider $key.provider -ProviderType $key.providerType -KeyNumber $key.keyNumber
 }
 
