@@ -341,7 +341,6 @@ function Remove-FakeKeyFile {
 
 function Add-FakePfxIntermediateCertificates {
     param([byte[]] $Bytes, [System.Security.SecureString] $Password, [string] $LeafThumbprint, [bool] $Plan)
-    Add-FakeCall 'Add-D365PfxIntermediateCertificates' @{ LeafThumbprint = $LeafThumbprint; Plan = $Plan }
     $plain = [System.Net.NetworkCredential]::new('', $Password).Password
     $collection = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12Collection($Bytes, $plain)
     $report = New-Object System.Collections.ArrayList
@@ -352,7 +351,9 @@ function Add-FakePfxIntermediateCertificates {
         [void]$report.Add([ordered]@{ thumbprint = $certificate.Thumbprint; subject = $certificate.Subject; added = (-not $present) })
     }
     foreach ($certificate in $collection) { $certificate.Dispose() }
-    Save-FakeWindows
+    $added = 0
+    if (-not $Plan) { $added = @($report | Where-Object { $_.added }).Count }
+    Add-FakeCall 'Add-D365PfxIntermediateCertificates' @{ LeafThumbprint = $LeafThumbprint; Plan = $Plan; Added = $added }
     return $report.ToArray()
 }
 
