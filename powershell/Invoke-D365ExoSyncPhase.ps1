@@ -12,7 +12,9 @@ Parameter file (UTF-8 JSON, written by src/powershell):
     "parameters": { ... the phase function's parameters, by name ... },
     "secretEnv": { "PfxPassword": "D365EXOSYNC_SECRET_1" },   parameter name -> environment variable holding it
                                                                    (configure-exchange: AccessToken)
-    "pfxPath": "...",                                              optional PFX temp file, passed as -PfxPath
+    "pfxPath": "...",                                              optional one-time PFX file: passed as -PfxBytes
+                                                                   (read, deleted at once) or -PfxPath (deleted when
+                                                                   the phase returns)
     "extraModules": [ "..." ]                                      optional, imported after the module (tests: fakes)
   }
 Secrets are read from this process's environment, removed from it at once, and handed to the phase function as
@@ -47,6 +49,11 @@ function Remove-D365SecretVariable {
     Remove-Item -LiteralPath ('env:' + $Name) -ErrorAction SilentlyContinue
 }
 
+function Remove-D365PfxFile {
+    param([string] $Path)
+    if ($Path -and [System.IO.File]::Exists($Path)) { [System.IO.File]::Delete($Path) }
+}
+
 function Write-ResultFile {
     param($Value)
     $json = ConvertTo-Json -InputObject $Value -Depth 32 -Compress
@@ -57,6 +64,7 @@ $phase = 'unknown'
 $step = 'start'
 $server = [System.Environment]::MachineName
 $secretNames = @()
+$pfxPath = $null
 try {
     $step = 'read-parameters'
     $request = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($ParameterFile, $utf8))
@@ -83,6 +91,7 @@ try {
         }
     }
 
+
     $step = 'load-module'
     Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'D365ExoSync/D365ExoSync.psd1') -Force
     foreach ($extra in @($request.extraModules)) {
@@ -105,7 +114,17 @@ try {
         }
     }
     foreach ($name in $secrets.Keys) { $arguments[$name] = $secrets[$name] }
-    if ($request.pfxPath) { $arguments['PfxPath'] = [string]$request.pfxPath }
+    # The one-time PFX: a phase that takes -PfxBytes gets it in memory and the file is deleted at once; a phase that
+    # needs the file (configure-crm hands it to CertificateReconfiguration.ps1) gets -PfxPath, and the file is deleted
+    # as soon as the phase returns. Either way no outcome leaves key material on disk.
+    if ($request.pfxPath) {
+        $pfxPath = [string]$request.pfxPath
+        if ((Get-Command -Name $phases[$phase]).Parameters.ContainsKey('PfxBytes')) {
+            try { $arguments['PfxBytes'] = [System.IO.File]::ReadAllBytes($pfxPath) } finally { Remove-D365PfxFile -Path $pfxPath }
+        } else {
+            $arguments['PfxPath'] = $pfxPath
+        }
+    }
     if ($mode -eq 'plan') { $arguments['WhatIf'] = $true }
 
     $step = 'run'
@@ -140,4 +159,5 @@ try {
     exit 1
 } finally {
     foreach ($variable in $secretNames) { Remove-D365SecretVariable -Name $variable }
+    if ($pfxPath) { Remove-D365PfxFile -Path $pfxPath }
 }

@@ -59,6 +59,11 @@ if (!pesterVersion) {
   process.exit(1);
 }
 const pesterManifest = join(testDir, 'obj', 'packages', 'pester', pesterVersion, 'tools', 'Pester.psd1');
+// Every PackageDownload of pester.proj (Pester and the reference assemblies the 5.1 check reads) must be restored.
+const downloads = [
+  ...readFileSync(project, 'utf8').matchAll(/<PackageDownload\s+Include="([^"]+)"\s+Version="\[?([0-9.]+)\]?"/g),
+].map(([, id, version]) => join(testDir, 'obj', 'packages', id.toLowerCase(), version));
+const restored = () => existsSync(pesterManifest) && downloads.every((dir) => existsSync(dir));
 
 const dotnet = onPath('dotnet');
 let pwsh;
@@ -69,18 +74,19 @@ if (dotnet) {
     process.exit(1);
   }
   console.log(`dotnet tool restore: ${tools.seconds}s`);
-  if (!existsSync(pesterManifest)) {
+  if (!restored()) {
     const restore = run(dotnet, ['restore', project, '--verbosity', 'quiet']);
-    if (restore.status !== 0 || !existsSync(pesterManifest)) {
-      console.error(`Restoring Pester ${pesterVersion} (dotnet restore test/powershell/pester.proj) failed`);
+    if (restore.status !== 0 || !restored()) {
+      console.error(
+        `Restoring Pester ${pesterVersion} and the reference assemblies (dotnet restore test/powershell/pester.proj) failed`,
+      );
       process.exit(1);
     }
-    console.log(`Pester ${pesterVersion} restored: ${restore.seconds}s`);
+    console.log(`Pester ${pesterVersion} and the reference assemblies restored: ${restore.seconds}s`);
   }
   pwsh = [dotnet, ['tool', 'run', 'pwsh', '--']];
 } else if (onPath('pwsh')) {
-  if (!existsSync(pesterManifest))
-    notRun(`pwsh is on PATH but dotnet is not, so Pester ${pesterVersion} cannot be restored`);
+  if (!restored()) notRun(`pwsh is on PATH but dotnet is not, so Pester ${pesterVersion} cannot be restored`);
   pwsh = [onPath('pwsh'), []];
 } else {
   notRun('neither dotnet nor pwsh was found on PATH');

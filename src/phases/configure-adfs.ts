@@ -1,6 +1,7 @@
 // configure-adfs: on the primary AD FS server. Forms authentication where configured (the provider lists are read,
 // merged and written: nothing is removed), the App for Outlook OAuth client (Add-AdfsClient with ClientId = the D365
-// organization id and RedirectUri <url>/crmmailapp/code_auth.aspx; an existing client with other values is updated),
+// organization id and RedirectUri scheme://host[:port]/crmmailapp/code_auth.aspx of deployment.url, as the mail app
+// builds it; an existing client with other values is updated),
 // Grant-AdfsApplicationPermission on AD FS 2016+ (adfs.serverRoleIdentifier, or the one auth.<domain> relying party
 // identifier found), optionally the new certificate as AD FS SSL and service-communications certificate (it must be
 // in LocalMachine\My already: install-certificate on the AD FS server), then adfssrv restarted when something
@@ -24,6 +25,15 @@ import {
   type WindowsPhaseSpec,
 } from './windows/steps.js';
 import type { Config } from '../config/schema.js';
+
+/**
+ * The App for Outlook redirect URI: AD FS matches it exactly, and the mail app builds it from the server's
+ * scheme://host[:port] (URL.host leaves out the scheme's default port) and /crmmailapp/code_auth.aspx.
+ */
+export function outlookRedirectUri(deploymentUrl: string): string {
+  const url = new URL(deploymentUrl);
+  return `${url.protocol}//${url.host}/crmmailapp/code_auth.aspx`;
+}
 
 const PHASE_ID = 'configure-adfs';
 
@@ -160,7 +170,7 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   const client = result.steps.find((s) => s.id === 'outlook-client');
   if (client && (client.status === 'changed' || client.status === 'unchanged')) {
     const after = client.after as { clientId?: string; redirectUri?: string | string[] } | null;
-    const redirect = `${ctx.config.deployment.url.replace(/\/+$/, '')}/crmmailapp/code_auth.aspx`;
+    const redirect = outlookRedirectUri(ctx.config.deployment.url);
     const uris = Array.isArray(after?.redirectUri) ? after.redirectUri : after?.redirectUri ? [after.redirectUri] : [];
     outputs['outlook-client-id'] = String(after?.clientId ?? '');
     outputs['outlook-redirect-uri'] = uris.includes(redirect) ? redirect : '';

@@ -1,5 +1,6 @@
 // install-certificate: on every D365 server (one pipeline job per server), the new certificate into LocalMachine\My
-// with its key in a legacy CSP, KeySpec 1, not exportable; Read on the key for the async and web service accounts
+// with its key in a legacy CSP, KeySpec 1, not exportable (a re-import replaces the installed copy in place); the PFX's
+// intermediate certificates into LocalMachine\CA; Read on the key for the async and web service accounts
 // (and whoever the D365 services run as); the IIS HTTPS binding rebound on web servers when configured; older
 // certificates with the same subject removed (CRM finds its certificate by subject); the D365 services restarted
 // when something changed. With adfs.updateSslCertificate it also runs on the AD FS server (import and Read for
@@ -33,6 +34,7 @@ const SPEC: WindowsPhaseSpec = {
       title: 'Import the certificate into LocalMachine\\My (legacy CSP, KeySpec 1, not exportable)',
       action: (step) => ((step.before as { present?: boolean } | null)?.present ? 'update' : 'create'),
     },
+    { id: 'chain', title: "Add the PFX's intermediate certificates to LocalMachine\\CA (never its root)" },
     { id: 'key-access', title: 'Grant Read on the private key to the service accounts' },
     { id: 'iis-binding', title: 'Rebind the IIS HTTPS binding of the D365 web site' },
     { id: 'remove-older', title: 'Remove older certificates with the same subject', action: () => 'delete' },

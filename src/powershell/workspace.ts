@@ -1,5 +1,6 @@
 // The private temporary folder of one PowerShell call: created 0700, files 0600 (readable by the current user
-// only; on Windows the folder sits in the runner account's own temp folder), removed in every outcome. A hook on
+// only), made in the host's temp folder (RUNNER_TEMP / Agent.TempDirectory, which the runner empties after every job,
+// so even a killed run leaves nothing there for long), removed in every outcome. A hook on
 // process exit removes folders still open when Node goes down before a call could clean up; while a folder is open,
 // SIGINT, SIGTERM and SIGHUP (a cancelled pipeline run: the runner and the agent send them before they kill)
 // remove it too, then end the process as the signal would have. Only SIGKILL leaves it behind.

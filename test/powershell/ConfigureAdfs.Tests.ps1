@@ -72,6 +72,35 @@ Describe 'configure-adfs' {
         @(Get-FakeCall 'Enable-AdfsClient').Count | Should -Be 1
     }
 
+    It 'builds the redirect URI from the URL scheme and host only: no organization path, no default port, a port kept' {
+        $state = Invoke-Adfs -Extra @{ OrganizationUrl = 'https://crm.contoso.com:443/contoso/main.aspx' }
+        @(Get-FakeCall 'Add-AdfsClient')[0].args.RedirectUri | Should -Be @('https://crm.contoso.com/crmmailapp/code_auth.aspx')
+        (Get-Step $state 'outlook-client').after.redirectUri | Should -Be @('https://crm.contoso.com/crmmailapp/code_auth.aspx')
+        Reset-FakeWindows
+        $null = Invoke-Adfs -Extra @{ OrganizationUrl = 'https://crm.contoso.com:8443/contoso' }
+        @(Get-FakeCall 'Add-AdfsClient')[0].args.RedirectUri | Should -Be @('https://crm.contoso.com:8443/crmmailapp/code_auth.aspx')
+    }
+
+    It 'lists the AD FS clients and filters them (Get-AdfsClient -ClientId for an unknown id is undocumented), and updates with -Force' {
+        $null = Invoke-Adfs
+        @(Get-FakeCall 'Get-AdfsClient' | Where-Object { $_.args.Keys -contains 'ClientId' }).Count | Should -Be 0
+        (Get-FakeWindows).adfs.clients[0].name = 'Outlook app'
+        (Get-FakeWindows).calls = @()
+        $null = Invoke-Adfs
+        @(Get-FakeCall 'Set-AdfsClient')[0].args.Force | Should -BeTrue
+    }
+
+    It 'starts adfssrv when a failed run left it stopped, although nothing else changed' {
+        $null = Invoke-Adfs
+        @((Get-FakeWindows).services | Where-Object { $_.name -eq 'adfssrv' })[0].status = 'Stopped'
+        (Get-FakeWindows).calls = @()
+        $state = Invoke-Adfs
+        (Get-Step $state 'restart-services').status | Should -Be 'changed'
+        @(Get-FakeCall 'Start-Service' | ForEach-Object { $_.args.Name }) | Should -Be @('adfssrv')
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+        (Get-Step (Invoke-Adfs) 'restart-services').status | Should -Be 'skipped'
+    }
+
     It 'needs the organization id for the App for Outlook client' {
         { Invoke-Adfs -Extra @{ OrganizationId = '' } } | Should -Throw -ExpectedMessage '*organizationId*required*'
     }

@@ -289,7 +289,11 @@ Describe 'configure-exchange' {
 
 Describe 'configure-exchange cmdlet signatures (from the Exchange Online cmdlet help pages)' {
     BeforeAll {
-        $script:Signatures = (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'compat/signatures/ExchangeOnlineManagement.json') | ConvertFrom-Json).cmdlets
+        # The same table the Windows PowerShell 5.1 check reads: command -> { page, parameters { name: [aliases] } }.
+        $table = (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'compat/signatures/ExchangeOnlineManagement.json') | ConvertFrom-Json).commands
+        $byName = [ordered]@{}
+        foreach ($entry in $table.PSObject.Properties) { $byName[$entry.Name] = @($entry.Value.parameters.PSObject.Properties.Name) }
+        $script:Signatures = [pscustomobject]$byName
         $script:Common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
     }
 

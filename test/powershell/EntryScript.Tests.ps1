@@ -49,4 +49,16 @@ Describe 'entry script Invoke-D365ExoSyncPhase.ps1' {
         $run.Result.error.step | Should -Be 'run'
         $run.Result.error.message | Should -Match 'bogus'
     }
+
+    It 'deletes the one-time PFX as soon as it has read it, whether the phase succeeds or fails' {
+        foreach ($case in @(@{ thumbprint = $script:Pfx.Thumbprint; exit = 0 }, @{ thumbprint = ('AB' * 20); exit = 1 })) {
+            $copy = Join-Path $TestDrive ([guid]::NewGuid().ToString('N') + '.pfx')
+            Copy-Item -LiteralPath $script:Pfx.Path -Destination $copy
+            $request = @{ phase = 'install-certificate'; mode = 'apply'; parameters = @{ thumbprint = $case.thumbprint; keyReaders = @('CONTOSO\svc-crm-async') }; secretEnv = @{ PfxPassword = 'D365EXOSYNC_SECRET_1' }; pfxPath = $copy; extraModules = @($script:FakeModule) }
+            $run = Invoke-Entry -Request $request -Environment @{ D365EXOSYNC_SECRET_1 = $script:Pfx.Password }
+            $run.ExitCode | Should -Be $case.exit -Because $run.Stderr
+            Test-Path -LiteralPath $copy | Should -BeFalse
+            @($run.Fake.calls | Where-Object { $_.name -eq 'Read-D365PfxCertificate' } | ForEach-Object { $_.args.FromBytes }) | Should -Not -Contain $false
+        }
+    }
 }

@@ -30,7 +30,7 @@ Describe 'install-certificate' {
         $state = Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM'; port = 443 } }
         $state.ok | Should -BeTrue
         $state.changed | Should -BeTrue
-        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('certificate=changed', 'key-access=changed', 'iis-binding=changed', 'remove-older=changed', 'restart-services=changed')
+        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('certificate=changed', 'chain=unchanged', 'key-access=changed', 'iis-binding=changed', 'remove-older=changed', 'restart-services=changed')
 
         $reads = @(Get-FakeCall 'Read-D365PfxCertificate')
         $reads.Count | Should -Be 2
@@ -75,7 +75,7 @@ Describe 'install-certificate' {
         $state = Invoke-Install -Plan -Extra @{ Subject = $script:New.Subject; IisBinding = @{ site = 'Microsoft Dynamics CRM' } }
         $state.mode | Should -Be 'plan'
         $state.changed | Should -BeFalse
-        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('certificate=would-change', 'key-access=would-change', 'iis-binding=would-change', 'remove-older=would-change', 'restart-services=would-change')
+        @($state.steps | ForEach-Object { "$($_.id)=$($_.status)" }) | Should -Be @('certificate=would-change', 'chain=unchanged', 'key-access=would-change', 'iis-binding=would-change', 'remove-older=would-change', 'restart-services=would-change')
         (Get-Step $state 'certificate').before.present | Should -BeFalse
         (Get-Step $state 'certificate').after.key.keySpec | Should -Be 'Exchange'
         (Get-Step $state 'iis-binding').before | Should -Be @($script:Old.Thumbprint)
@@ -87,14 +87,18 @@ Describe 'install-certificate' {
         (Get-FakeWindows).webBindings[0].certificateHash | Should -Be $script:Old.Thumbprint
     }
 
-    It 'fails clearly when the PFX key lands in a CNG provider, quoting the field error, and removes the certificate again' {
+    It 'fails clearly when the PFX key lands in a CNG provider, quoting the field error, and removes the certificate and its key file again' {
         (Get-FakeWindows).pfxKey = @{ provider = 'Microsoft Software Key Storage Provider'; providerType = 0; keyNumber = 'None' }
         $failure = { Invoke-Install } | Should -Throw -PassThru
         $failure.Exception.Data['D365Step'] | Should -Be 'certificate'
         $failure.Exception.Message | Should -Match 'Invalid provider type specified'
         $failure.Exception.Message | Should -Match 'ProviderType 0'
         $failure.Exception.Message | Should -Match ([regex]::Escape([System.Environment]::MachineName))
+        $failure.Exception.Message | Should -Match 'it was not there before'
         @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 0
+        # The bad import's key file is gone too: only the older certificate's key is left.
+        @((Get-FakeWindows).machineKeys) | Should -Be @(@((Get-FakeWindows).store)[0].keyFile)
+        @(Get-FakeCall 'Remove-D365KeyFile')[0].args.Path | Should -BeLike 'C:\ProgramData\Microsoft\Crypto\Keys\*'
         @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:Old.Thumbprint }).Count | Should -Be 1
         @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
         $last = Get-D365ExoSyncLastState
@@ -107,14 +111,89 @@ Describe 'install-certificate' {
         { Invoke-Install } | Should -Throw -ExpectedMessage '*The private key does not support the exchange KeySpec.*'
     }
 
-    It 're-imports when the thumbprint is present with a CNG key' {
+    It 're-imports over the installed copy when it has a CNG key: never a moment without the certificate, and the replaced key file deleted' {
         Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Provider 'Microsoft Software Key Storage Provider' -ProviderType 0 -KeyNumber 'None'
+        $badKey = (Get-FakeWindows).store[-1].keyFile
         $state = Invoke-Install
         $step = Get-Step $state 'certificate'
         $step.status | Should -Be 'changed'
         $step.before.problem | Should -Match 'CNG'
-        @(Get-FakeCall 'Remove-D365MachineCertificate' | Where-Object { $_.args.Thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 1
         $step.after.key.providerType | Should -Be 24
+        # In place: the certificate with this thumbprint is never removed from LocalMachine\My.
+        @(Get-FakeCall 'Remove-D365MachineCertificate' | Where-Object { $_.args.Thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 0
+        @(Get-FakeCall 'Remove-D365KeyFile' | ForEach-Object { $_.args.Path }) | Should -Contain $badKey
+        $entry = @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint })[0]
+        (Get-FakeWindows).machineKeys | Should -Contain $entry.keyFile
+        (Get-FakeWindows).machineKeys | Should -Not -Contain $badKey
+    }
+
+    It 'falls back to remove-then-add when the store keeps the old key link, and deletes the old key file' {
+        (Get-FakeWindows).addKeepsKeyLink = $true
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Provider 'Microsoft Software Key Storage Provider' -ProviderType 0 -KeyNumber 'None'
+        $badKey = (Get-FakeWindows).store[-1].keyFile
+        $state = Invoke-Install
+        (Get-Step $state 'certificate').status | Should -Be 'changed'
+        (Get-Step $state 'certificate').after.key.providerType | Should -Be 24
+        @(Get-FakeCall 'Remove-D365MachineCertificate' | Where-Object { $_.args.Thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 1
+        (Get-FakeWindows).machineKeys | Should -Not -Contain $badKey
+    }
+
+    It 'puts the previous copy back when the new import is bad too, and fails' {
+        # The installed copy lost its key file ("Keyset does not exist"); the PFX's key lands in CNG.
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject
+        $previous = (Get-FakeWindows).store[-1]
+        (Get-FakeWindows).machineKeys = @((Get-FakeWindows).machineKeys | Where-Object { $_ -ne $previous.keyFile })
+        (Get-FakeWindows).pfxKey = @{ provider = 'Microsoft Software Key Storage Provider'; providerType = 0; keyNumber = 'None' }
+        $plan = Invoke-Install -Plan
+        (Get-Step $plan 'certificate').before.problem | Should -Match 'Keyset does not exist'
+        (Get-Step $plan 'certificate').message | Should -Match 'replaced in place'
+        { Invoke-Install } | Should -Throw -ExpectedMessage '*held by a CNG key storage provider*The previous copy was put back.*'
+        $entry = @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint })
+        $entry.Count | Should -Be 1
+        $entry[0].uniqueName | Should -Be $previous.uniqueName
+        @(Get-FakeCall 'Remove-D365MachineCertificate').Count | Should -Be 0
+        @(Get-FakeCall 'Add-D365MachineCertificate' | ForEach-Object { $_.args.Restore }) | Should -Be @($false, $true)
+        @((Get-FakeWindows).machineKeys | Where-Object { $_ -like '*\Crypto\Keys\*' }).Count | Should -Be 0
+    }
+
+    It 'deletes the key files of the older certificates it removes, and only those' {
+        $olderKey = (Get-FakeWindows).store[0].keyFile
+        Add-FakeStoreCertificate -Thumbprint ('CD' * 20) -Subject 'CN=other.contoso.com'
+        $otherKey = (Get-FakeWindows).store[-1].keyFile
+        $state = Invoke-Install
+        (Get-Step $state 'remove-older').evidence.keyFiles | Should -Be @($olderKey)
+        @(Get-FakeCall 'Remove-D365KeyFile' | ForEach-Object { $_.args.Path }) | Should -Be @($olderKey)
+        $newKey = @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint })[0].keyFile
+        @((Get-FakeWindows).machineKeys | Sort-Object) | Should -Be @(@($newKey, $otherKey) | Sort-Object)
+    }
+
+    It 'puts the PFX intermediates into LocalMachine\CA, never its root, once' {
+        $chain = New-TestChainPfx
+        $arguments = @{ Thumbprint = $chain.Thumbprint; PfxBytes = [System.IO.File]::ReadAllBytes($chain.Path); PfxPassword = (ConvertTo-TestSecure $chain.Password); KeyReaders = $script:Readers; RemoveSameSubject = $false }
+        $plan = Install-D365ExoSyncCertificate @arguments -WhatIf
+        (Get-Step $plan 'chain').status | Should -Be 'would-change'
+        @((Get-FakeWindows).caStore).Count | Should -Be 0
+        $state = Install-D365ExoSyncCertificate @arguments
+        (Get-Step $state 'chain').status | Should -Be 'changed'
+        @((Get-FakeWindows).caStore | ForEach-Object { $_.thumbprint }) | Should -Be @($chain.IntermediateThumbprint)
+        $again = Install-D365ExoSyncCertificate @arguments
+        (Get-Step $again 'chain').status | Should -Be 'unchanged'
+        @(Get-FakeCall 'Read-D365PfxCertificate' | Where-Object { -not $_.args.FromBytes }).Count | Should -Be 0
+    }
+
+    It 'stops before anything when the process is not elevated, saying what to do' {
+        (Get-FakeWindows).elevated = $false
+        { Invoke-Install -Plan } | Should -Throw -ExpectedMessage '*without administrator rights*local Administrators group*'
+        @(Get-FakeCall 'Get-D365MachineCertificate').Count | Should -Be 0
+    }
+
+    It 'names a missing key file and an access-denied key apart from CNG' {
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -KeyError 'access-denied'
+        (Get-Step (Invoke-Install -Plan) 'certificate').before.problem | Should -Match 'cannot be opened by this account \(access denied'
+        (Get-FakeWindows).machineKeys = @()
+        $problem = (Get-Step (Invoke-Install -Plan) 'certificate').before.problem
+        $problem | Should -Match 'is missing'
+        $problem | Should -Not -Match 'CNG'
     }
 
     It 'repairs a lost ACL when the certificate is already there and counts an existing GENERIC_READ grant as present' {
@@ -138,8 +217,34 @@ Describe 'install-certificate' {
         @(Get-FakeCall 'Get-CimInstance' | ForEach-Object { $_.args.Filter }) | Should -Contain "Name='MSCRMAsyncService`$maintenance'"
     }
 
-    It 'names the account it cannot resolve' {
+    It 'maps the service accounts Windows cannot look up by name to their well-known SIDs, and .\ to this computer' {
+        # As on Windows, NTAccount.Translate does not know these names:
+        { & (Get-Module D365ExoSync) { ConvertTo-D365Sid -Account 'NT AUTHORITY\NetworkService' } } | Should -Throw -ExceptionType ([System.Security.Principal.IdentityNotMappedException])
+        { & (Get-Module D365ExoSync) { ConvertTo-D365Sid -Account 'LocalSystem' } } | Should -Throw -ExceptionType ([System.Security.Principal.IdentityNotMappedException])
+        { & (Get-Module D365ExoSync) { ConvertTo-D365Sid -Account '.\crmlocal' } } | Should -Throw -ExceptionType ([System.Security.Principal.IdentityNotMappedException])
+        (Get-FakeWindows).accounts[[System.Environment]::MachineName + '\crmlocal'] = 'S-1-5-21-3623811015-3361044348-30300820-1013'
+        (Get-FakeWindows).services[0].startName = 'NT AUTHORITY\NetworkService'
+        (Get-FakeWindows).services[1].startName = 'LocalSystem'
+        (Get-FakeWindows).services += @{ name = 'MSCRMSandboxService'; status = 'Running'; startType = 'Automatic'; startName = 'NT AUTHORITY\LocalService' }
+        $state = Invoke-Install -Extra @{ KeyReaders = @('.\crmlocal', 'CONTOSO\gmsa-crm$') }
+        $state.evidence.accounts['NT AUTHORITY\NetworkService'] | Should -Be 'S-1-5-20'
+        $state.evidence.accounts['LocalSystem'] | Should -Be 'S-1-5-18'
+        $state.evidence.accounts['NT AUTHORITY\LocalService'] | Should -Be 'S-1-5-19'
+        $state.evidence.accounts['.\crmlocal'] | Should -Be 'S-1-5-21-3623811015-3361044348-30300820-1013'
+        $state.evidence.accounts['CONTOSO\gmsa-crm$'] | Should -Be 'S-1-5-21-1004336348-1177238915-682003330-1201'
+        @(Get-FakeCall 'ConvertTo-D365Sid' | ForEach-Object { $_.args.Account }) | Should -Contain ([System.Environment]::MachineName + '\crmlocal')
+        $grants = @(Get-FakeCall 'Grant-D365PrivateKeyRead' | ForEach-Object { $_.args.Sid })
+        $grants | Should -Contain 'S-1-5-20'
+        $grants | Should -Contain 'S-1-5-19'
+        $grants | Should -Not -Contain 'S-1-5-18'   # SYSTEM already has full control on machine keys
+    }
+
+    It 'names the account it cannot resolve, in plan, before anything changes' {
+        { Invoke-Install -Plan -Extra @{ KeyReaders = @('CONTOSO\nobody') } } | Should -Throw -ExpectedMessage "*'CONTOSO\nobody' cannot be resolved*Nothing was changed*"
         { Invoke-Install -Extra @{ KeyReaders = @('CONTOSO\nobody') } } | Should -Throw -ExpectedMessage "*'CONTOSO\nobody' cannot be resolved*"
+        @(Get-FakeCall 'Read-D365PfxCertificate').Count | Should -Be 0
+        @(Get-FakeCall 'Add-D365MachineCertificate').Count | Should -Be 0
+        @((Get-FakeWindows).store).Count | Should -Be 1
     }
 
     It 'refuses a Deny rule on the key instead of adding a useless Allow' {
@@ -170,10 +275,35 @@ Describe 'install-certificate' {
         @((Get-FakeWindows).store).Count | Should -Be 2
     }
 
-    It 'restarts with restart=always although nothing changed, and leaves a stopped service stopped' {
+    It 'starts an Automatic service a failed run left stopped, on a rerun where nothing else changed' {
+        $null = Invoke-Install
+        (Get-FakeWindows).services[0].status = 'Stopped'
+        (Get-FakeWindows).calls = @()
+        $plan = Invoke-Install -Plan
+        (Get-Step $plan 'restart-services').status | Should -Be 'would-change'
+        @((Get-Step $plan 'restart-services').evidence | Where-Object { $_.name -eq 'MSCRMAsyncService' })[0].action | Should -Be 'would-start'
+        $state = Invoke-Install
+        $step = Get-Step $state 'restart-services'
+        $step.status | Should -Be 'changed'
+        @($step.evidence | Where-Object { $_.name -eq 'MSCRMAsyncService' })[0].action | Should -Be 'started'
+        @(Get-FakeCall 'Start-Service' | ForEach-Object { $_.args.Name }) | Should -Be @('MSCRMAsyncService')
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+        (Get-FakeWindows).services[0].status | Should -Be 'Running'
+        (Get-Step (Invoke-Install) 'restart-services').status | Should -Be 'skipped'
+    }
+
+    It 'fails when a stopped Automatic service does not start' {
+        $null = Invoke-Install
+        (Get-FakeWindows).services[0].status = 'Stopped'
+        (Get-FakeWindows).services[0].failStart = $true
+        { Invoke-Install } | Should -Throw -ExpectedMessage '*MSCRMAsyncService*'
+    }
+
+    It 'restarts with restart=always although nothing changed, and leaves a stopped Manual service stopped' {
         $null = Invoke-Install
         (Get-FakeWindows).calls = @()
         (Get-FakeWindows).services[1].status = 'Stopped'
+        (Get-FakeWindows).services[1].startType = 'Manual'
         $state = Invoke-Install -Extra @{ Restart = 'always' }
         $step = Get-Step $state 'restart-services'
         $step.status | Should -Be 'changed'

@@ -1,4 +1,5 @@
-# Runs the Windows PowerShell 5.1 compatibility gate over powershell/ and then the Pester suite under test/powershell/,
+# Runs the Windows PowerShell 5.1 compatibility check (syntax, commands and parameters against the signature tables,
+# .NET use against the reference assemblies: test/powershell/compat) over powershell/ and then the Pester suite under test/powershell/,
 # in one pwsh process. Prints the gate's result and Pester's counts ("Pester: N passed, N failed, N skipped") and exits
 # non-zero when the gate finds anything or a test fails. Called by scripts/run-pester.mjs.
 param(
@@ -14,7 +15,7 @@ foreach ($violation in $gate.Violations) {
     Write-Host ('{0}:{1}:{2}: [{3}] {4}  {5}' -f $violation.File, $violation.Line, $violation.Column, $violation.Rule, $violation.Message, $violation.Text)
 }
 $gateFailed = ($gate.Files -eq 0) -or (@($gate.Violations).Count -gt 0)
-Write-Host ('Windows PowerShell 5.1 gate: {0} files, {1} violations' -f $gate.Files, @($gate.Violations).Count)
+Write-Host (Format-WindowsPowerShellCompatSummary $gate)
 
 if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module (Resolve-Path -LiteralPath $PesterManifest).Path -Force

@@ -20,7 +20,7 @@ import {
   existsSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import forge from 'node-forge';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { loadPfx } from '../../src/cert/index.js';
@@ -113,7 +113,16 @@ describe('temp files: no PFX or key material left after success, failure, timeou
   });
 
   const temp = (name: string) => mkdtempSync(join(scratch, `${name}-`));
-  const workspaces = (dir: string) => readdirSync(dir).filter((name) => name.startsWith('d365-exo-sync-ps-'));
+  /** The private folders of PowerShell calls anywhere under dir (they sit in the host's own temp folder), relative. */
+  const workspaces = (dir: string) => {
+    try {
+      return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+        (name) => basename(name).startsWith('d365-exo-sync-ps-') && statSync(join(dir, name)).isDirectory(),
+      );
+    } catch {
+      return []; // a folder went away while it was listed: look again
+    }
+  };
   const pfx = () => ['--pfx', world.pfxFile, '--password-env', PFX_PASSWORD_ENV];
 
   /** The CLI in this process with its own TMPDIR (os.tmpdir() reads it on each call). */
@@ -226,6 +235,8 @@ describe('temp files: no PFX or key material left after success, failure, timeou
     await child.exited;
     const left = workspaces(dir);
     assert.equal(left.length, 1);
+    // Under the host's own temp folder (on a runner: RUNNER_TEMP / Agent.TempDirectory, emptied after every job).
+    assert.match(left[0]!, /^d365-exo-sync-[^/\\]+[/\\]d365-exo-sync-ps-/);
     const folder = join(dir, left[0]!);
     assert.equal(statSync(folder).mode & 0o777, 0o700);
     for (const name of readdirSync(folder)) assert.equal(statSync(join(folder, name)).mode & 0o777, 0o600, name);

@@ -29,6 +29,20 @@ function Get-D365KeyReadAccess {
     return 'missing'
 }
 
+# HRESULTs .NET Framework's X509Certificate2.PrivateKey throws with (CryptographicException.HResult; winerror.h).
+$script:D365KeyErrors = @{
+    ([int]-2146893802) = 'keyset-missing'   # 0x80090016 NTE_BAD_KEYSET "Keyset does not exist"
+    ([int]-2147024891) = 'access-denied'    # 0x80070005 E_ACCESSDENIED
+    ([int]-2146893804) = 'cng'              # 0x80090014 NTE_BAD_PROV_TYPE "Invalid provider type specified"
+}
+
+function ConvertTo-D365KeyErrorKind {
+    param([int] $HResult, [bool] $Unauthorized)
+    if ($Unauthorized) { return 'access-denied' }
+    if ($script:D365KeyErrors.ContainsKey($HResult)) { return $script:D365KeyErrors[$HResult] }
+    return 'unreadable'
+}
+
 # Null when the key is usable for S2S (legacy CSP and KeySpec 1 = AT_KEYEXCHANGE), else the reason, quoting the
 # errors admins see when it is not (field-problems 5 and 6).
 function Get-D365KeyProblem {
@@ -36,8 +50,17 @@ function Get-D365KeyProblem {
     if (-not $KeyInfo.hasPrivateKey) {
         return "certificate $Thumbprint has no private key in LocalMachine\My: import the PFX that holds the key."
     }
+    if ($KeyInfo.errorKind -eq 'keyset-missing') {
+        return ("the private key of certificate {0} is missing: the certificate in LocalMachine\My points to a key file that is gone (""Keyset does not exist""; {1}). Import the PFX again (this phase does it when the PFX is given)." -f $Thumbprint, $KeyInfo.error)
+    }
+    if ($KeyInfo.errorKind -eq 'access-denied') {
+        return ("the private key of certificate {0} cannot be opened by this account (access denied; {1}). Run the runner or agent service as a member of the local Administrators group, elevated." -f $Thumbprint, $KeyInfo.error)
+    }
+    if ($KeyInfo.errorKind -eq 'unreadable') {
+        return ("the private key of certificate {0} cannot be read: {1}" -f $Thumbprint, $KeyInfo.error)
+    }
     $fix = 'Re-export the PFX naming the legacy CSP "Microsoft Enhanced RSA and AES Cryptographic Provider" (attribute 1.3.6.1.4.1.311.17.1) with key usage key-exchange, remove the certificate and import again.'
-    if ($KeyInfo.providerType -eq 0 -or $KeyInfo.error) {
+    if ($KeyInfo.providerType -eq 0 -or $KeyInfo.errorKind -eq 'cng') {
         $detail = ''
         if ($KeyInfo.error) { $detail = " (" + $KeyInfo.error + ")" }
         return ("the private key of certificate {0} is held by a CNG key storage provider (ProviderType 0){1}. Dynamics 365 needs a legacy CryptoAPI key with KeySpec 1; with this key CRM fails with ""Invalid provider type specified"". {2}" -f $Thumbprint, $detail, $fix)
@@ -57,6 +80,7 @@ function ConvertTo-D365KeyEvidence {
         providerType  = $KeyInfo.providerType
         keySpec       = $KeyInfo.keyNumber
         container     = $KeyInfo.uniqueName
+        error         = $KeyInfo.errorKind
     }
 }
 

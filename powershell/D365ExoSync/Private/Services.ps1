@@ -14,12 +14,15 @@ function Test-D365Command {
     return [bool](Get-Command -Name $Name -ErrorAction SilentlyContinue)
 }
 
-# Restarts the services of $Names that exist on this server and are running; a stopped service is left stopped
-# (an admin stopped or disabled it) and reported. Returns one evidence entry per name.
+# Restarts the services of $Names that exist on this server and are running. A stopped service whose start type is
+# Automatic should be running (a failed run may have left it stopped): it is started, also with -StartOnly (the
+# rerun where nothing else changed). A stopped Manual or Disabled service is left alone (an admin's choice) and
+# reported. Returns one evidence entry per name.
 function Restart-D365Services {
     param(
         [Parameter(Mandatory = $true)] [string[]] $Names,
-        [bool] $Plan
+        [bool] $Plan,
+        [switch] $StartOnly
     )
     $report = New-Object System.Collections.ArrayList
     foreach ($name in $Names) {
@@ -28,22 +31,59 @@ function Restart-D365Services {
             [void]$report.Add([ordered]@{ name = $name; action = 'not-installed' })
             continue
         }
-        if ([string]$service.Status -ne 'Running') {
-            [void]$report.Add([ordered]@{ name = $name; action = 'left-stopped'; status = [string]$service.Status })
+        $running = [string]$service.Status -eq 'Running'
+        if (-not $running -and [string]$service.StartType -ne 'Automatic') {
+            [void]$report.Add([ordered]@{ name = $name; action = 'left-stopped'; status = [string]$service.Status; startType = [string]$service.StartType })
+            continue
+        }
+        if ($running -and $StartOnly) {
+            [void]$report.Add([ordered]@{ name = $name; action = 'running' })
             continue
         }
         if ($Plan) {
-            [void]$report.Add([ordered]@{ name = $name; action = 'would-restart' })
+            if ($running) { [void]$report.Add([ordered]@{ name = $name; action = 'would-restart' }) }
+            else { [void]$report.Add([ordered]@{ name = $name; action = 'would-start'; status = [string]$service.Status }) }
             continue
         }
-        Restart-Service -Name $name -Force -WarningAction SilentlyContinue
+        if ($running) { Restart-Service -Name $name -Force -WarningAction SilentlyContinue }
+        else { Start-Service -Name $name -WarningAction SilentlyContinue }
         $after = Get-Service -Name $name
         if ([string]$after.Status -ne 'Running') {
-            Stop-D365Step ("service {0} did not come back after the restart (status {1})" -f $name, $after.Status)
+            $verb = 'restart'
+            if (-not $running) { $verb = 'start' }
+            Stop-D365Step ("service {0} did not come back after the {1} (status {2})" -f $name, $verb, $after.Status)
         }
-        [void]$report.Add([ordered]@{ name = $name; action = 'restarted' })
+        if ($running) { [void]$report.Add([ordered]@{ name = $name; action = 'restarted' }) }
+        else { [void]$report.Add([ordered]@{ name = $name; action = 'started'; status = [string]$service.Status }) }
     }
     return $report.ToArray()
+}
+
+# One restart step over services (install-certificate, configure-crm, configure-adfs): restart when an earlier step
+# changed or would change something (when-changed) or always; otherwise start only the Automatic services that are
+# stopped. restart: never touches nothing and warns about stopped Automatic services.
+function Invoke-D365ServiceRestart {
+    param($State, [string] $Restart, [string[]] $Services, [string] $AppPool, [bool] $Plan, [string] $Title)
+    $pending = @($State.steps | Where-Object { $_.status -eq 'changed' -or $_.status -eq 'would-change' }).Count -gt 0
+    if ($Restart -eq 'never') {
+        foreach ($name in $Services) {
+            $service = Get-Service -Name $name -ErrorAction SilentlyContinue
+            if ($null -ne $service -and [string]$service.Status -ne 'Running' -and [string]$service.StartType -eq 'Automatic') {
+                Add-D365Warning -State $State -Message ("service {0} is {1} although its start type is Automatic; restart: never leaves it so" -f $name, $service.Status)
+            }
+        }
+        [void](Add-D365Step -State $State -Id 'restart-services' -Title $Title -Status 'skipped' -Message 'disabled (restart: never)')
+        return
+    }
+    $startOnly = ($Restart -eq 'when-changed' -and -not $pending)
+    $report = @(Restart-D365Services -Names $Services -Plan $Plan -StartOnly:$startOnly)
+    if ($AppPool -and -not $startOnly) { $report += , (Restart-D365AppPool -Name $AppPool -Plan $Plan) }
+    $acted = @($report | Where-Object { $_.action -eq 'restarted' -or $_.action -eq 'started' -or $_.action -eq 'recycled' -or $_.action -like 'would-*' }).Count -gt 0
+    $status = 'skipped'
+    if ($acted) { if ($Plan) { $status = 'would-change' } else { $status = 'changed' } }
+    $message = $null
+    if (-not $acted -and $startOnly) { $message = 'nothing changed' }
+    [void](Add-D365Step -State $State -Id 'restart-services' -Title $Title -Status $status -Evidence $report -Message $message)
 }
 
 function Restart-D365AppPool {
@@ -59,21 +99,8 @@ function Restart-D365AppPool {
     return [ordered]@{ name = $Name; action = 'recycled' }
 }
 
-# Step restart-services of install-certificate and configure-crm: services and app pool according to -Restart
-# (when-changed: only when an earlier step changed or would change something).
+# Step restart-services of install-certificate and configure-crm: services and app pool according to -Restart.
 function Invoke-D365RestartStep {
     param($State, [string] $Restart, [string[]] $Services, [string] $AppPool, [bool] $Plan)
-    $pending = @($State.steps | Where-Object { $_.status -eq 'changed' -or $_.status -eq 'would-change' }).Count -gt 0
-    if ($Restart -eq 'never' -or ($Restart -eq 'when-changed' -and -not $pending)) {
-        $why = 'nothing changed'
-        if ($Restart -eq 'never') { $why = 'disabled (restart: never)' }
-        [void](Add-D365Step -State $State -Id 'restart-services' -Title 'restart D365 services' -Status 'skipped' -Message $why)
-        return
-    }
-    $report = @(Restart-D365Services -Names $Services -Plan $Plan)
-    if ($AppPool) { $report += , (Restart-D365AppPool -Name $AppPool -Plan $Plan) }
-    $acted = @($report | Where-Object { $_.action -eq 'restarted' -or $_.action -eq 'recycled' -or $_.action -like 'would-*' }).Count -gt 0
-    $status = 'skipped'
-    if ($acted) { if ($Plan) { $status = 'would-change' } else { $status = 'changed' } }
-    [void](Add-D365Step -State $State -Id 'restart-services' -Title 'restart D365 services' -Status $status -Evidence $report)
+    Invoke-D365ServiceRestart -State $State -Restart $Restart -Services $Services -AppPool $AppPool -Plan $Plan -Title 'restart D365 services'
 }

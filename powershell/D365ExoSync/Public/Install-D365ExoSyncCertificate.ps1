@@ -15,16 +15,21 @@ function Install-D365ExoSyncCertificate {
     .PARAMETER PfxPath
     The PFX file (a temporary file, readable by the runner account only). Needed only when an import is due.
 
+    .PARAMETER PfxBytes
+    The PFX already read into memory (the entry script reads the one-time PFX file and deletes it at once); used
+    instead of -PfxPath.
+
     .PARAMETER PfxPassword
     Its password (from the process environment, never from a command line).
 
     .PARAMETER KeyReaders
     Accounts that get Read on the private key: the Asynchronous Processing Service account(s) and the CRM web
-    application pool account ('DOMAIN\user', 'NT AUTHORITY\NETWORK SERVICE' or a SID).
+    application pool account ('DOMAIN\user', 'DOMAIN\gmsa$', 'user@domain', '.\localuser',
+    'NT AUTHORITY\NetworkService', 'LocalSystem' or a SID). All are resolved to SIDs before anything changes.
 
     .PARAMETER IncludeServiceAccounts
     Also grant Read to the accounts the D365 services of -Services run as on this server (Win32_Service.StartName;
-    LocalSystem is skipped). Default on: a service account that differs from the configuration would otherwise fail
+    NT AUTHORITY\NetworkService, LocalService and LocalSystem map to their well-known SIDs). Default on: a service account that differs from the configuration would otherwise fail
     with "Acquiring SIC token from ACS has failed".
 
     .PARAMETER RemoveSameSubject
@@ -43,6 +48,7 @@ function Install-D365ExoSyncCertificate {
         [Parameter(Mandatory = $true)] [ValidatePattern('^[0-9A-Fa-f:\s]{40,59}$')] [string] $Thumbprint,
         [string] $Subject,
         [string] $PfxPath,
+        [byte[]] $PfxBytes,
         [System.Security.SecureString] $PfxPassword,
         [string[]] $KeyReaders = @(),
         [bool] $IncludeServiceAccounts = $true,
@@ -56,9 +62,34 @@ function Install-D365ExoSyncCertificate {
     $plan = [bool]$WhatIfPreference
     $state = New-D365PhaseState -Phase 'install-certificate' -Plan $plan
     $Thumbprint = ($Thumbprint -replace '[:\s]', '').ToUpperInvariant()
-    $stepId = 'certificate'
+    $stepId = 'elevation'
     try {
-        # 1. The certificate and its key.
+        # Reading and changing LocalMachine key files needs an elevated process.
+        if (-not (Test-D365Elevated)) {
+            Stop-D365Step ("this process runs as {0} without administrator rights: install-certificate reads and changes LocalMachine certificates and key permissions. Run the runner or agent service as a member of the local Administrators group (services run elevated), or start PowerShell with Run as administrator." -f (Get-D365CurrentIdentityName))
+        }
+
+        # 0. Every account that gets Read on the key, resolved to a SID before anything changes.
+        $stepId = 'key-access'
+        $accounts = New-Object System.Collections.ArrayList
+        foreach ($account in $KeyReaders) { if ($account -and -not ($accounts -contains $account)) { [void]$accounts.Add($account) } }
+        if ($IncludeServiceAccounts) {
+            foreach ($name in $Services) {
+                $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $name) -ErrorAction SilentlyContinue
+                if ($null -eq $service -or -not $service.StartName) { continue }
+                if (-not ($accounts -contains $service.StartName)) { [void]$accounts.Add([string]$service.StartName) }
+            }
+        }
+        $sids = [ordered]@{}
+        foreach ($account in $accounts) {
+            try { $sids[$account] = Resolve-D365AccountSid -Account $account } catch { Stop-D365Step ("account '{0}' cannot be resolved to a SID on this server: {1} Nothing was changed. Fix keyReaders (DOMAIN\user, DOMAIN\gmsa$, user@domain, .\localuser or a SID)." -f $account, $_.Exception.Message) }
+        }
+        $state.evidence['accounts'] = $sids
+
+        # 1. The certificate and its key. A re-import goes over the installed copy (X509Store.Add replaces the
+        # certificate with the same thumbprint in place), so the server always has one; a bad new import puts the
+        # previous copy back.
+        $stepId = 'certificate'
         $existing = @(Get-D365MachineCertificate -Thumbprint $Thumbprint)
         $installed = $null
         $keyInfo = $null
@@ -69,15 +100,19 @@ function Install-D365ExoSyncCertificate {
             $problem = Get-D365KeyProblem -KeyInfo $keyInfo -Thumbprint $Thumbprint
         }
         $before = [ordered]@{ present = ($existing.Count -gt 0); key = (ConvertTo-D365KeyEvidence $keyInfo); problem = $problem }
+        $havePfx = ($null -ne $PfxBytes) -or ($PfxPath -and (Test-Path -LiteralPath $PfxPath))
+        if ($null -eq $PfxBytes -and $havePfx) { $PfxBytes = [System.IO.File]::ReadAllBytes($PfxPath) }
         if (-not $problem) {
             [void](Add-D365Step -State $state -Id 'certificate' -Title "certificate $Thumbprint in LocalMachine\My" -Status 'unchanged' -Before $before -After $before)
         } elseif ($plan) {
             $after = [ordered]@{ present = $true; key = [ordered]@{ hasPrivateKey = $true; providerType = 'legacy CSP (non-zero)'; keySpec = 'Exchange' }; problem = $null }
-            [void](Add-D365Step -State $state -Id 'certificate' -Title "certificate $Thumbprint in LocalMachine\My" -Status 'would-change' -Before $before -After $after -Message 'import the PFX (machine key set, persisted, not exportable) and verify KeySpec 1')
+            $what = 'import the PFX (machine key set, persisted, not exportable) and verify KeySpec 1'
+            if ($existing.Count -gt 0) { $what = $what + '; the installed copy is replaced in place and its key file deleted, or put back if the new key is bad too' }
+            [void](Add-D365Step -State $state -Id 'certificate' -Title "certificate $Thumbprint in LocalMachine\My" -Status 'would-change' -Before $before -After $after -Message $what)
         } elseif ($PSCmdlet.ShouldProcess("LocalMachine\My", "import certificate $Thumbprint")) {
-            if (-not $PfxPath -or -not (Test-Path -LiteralPath $PfxPath)) { Stop-D365Step 'the certificate must be imported but no PFX file was given (pfx)' }
+            if (-not $havePfx) { Stop-D365Step 'the certificate must be imported but no PFX file was given (pfx)' }
             if ($null -eq $PfxPassword) { Stop-D365Step 'the certificate must be imported but the PFX password was not passed in the environment' }
-            $probe = Read-D365PfxCertificate -Path $PfxPath -Password $PfxPassword
+            $probe = Read-D365PfxCertificate -Bytes $PfxBytes -Password $PfxPassword
             try {
                 $pfxThumbprint = $probe.Thumbprint
                 $pfxHasKey = $probe.HasPrivateKey
@@ -86,19 +121,43 @@ function Install-D365ExoSyncCertificate {
             }
             if ($pfxThumbprint -ne $Thumbprint) { Stop-D365Step ("the PFX holds certificate {0}, not the expected {1}" -f $pfxThumbprint, $Thumbprint) }
             if (-not $pfxHasKey) { Stop-D365Step "the PFX holds no private key for certificate $Thumbprint" }
-            if ($existing.Count -gt 0) { Remove-D365MachineCertificate -Thumbprint $Thumbprint }
-            $imported = Read-D365PfxCertificate -Path $PfxPath -Password $PfxPassword -Persist
+            $previous = $installed
+            $previousKeyFile = $null
+            if ($null -ne $keyInfo) { $previousKeyFile = $keyInfo.keyFile }
+            $imported = Read-D365PfxCertificate -Bytes $PfxBytes -Password $PfxPassword -Persist
             Add-D365MachineCertificate -Certificate $imported
             $installed = @(Get-D365MachineCertificate -Thumbprint $Thumbprint)[0]
             if ($null -eq $installed) { Stop-D365Step "certificate $Thumbprint is not in LocalMachine\My after the import" }
             $keyInfo = Get-D365PrivateKeyInfo -Certificate $installed
             $problem = Get-D365KeyProblem -KeyInfo $keyInfo -Thumbprint $Thumbprint
-            if ($problem) {
+            if ($problem -and $previousKeyFile -and $keyInfo.keyFile -eq $previousKeyFile) {
+                # The store kept the previous copy's key link (Add over an existing certificate may inherit its
+                # properties): replace it the plain way, remove then add; a failure below still puts the copy back.
                 Remove-D365MachineCertificate -Thumbprint $Thumbprint
-                Stop-D365Step ("imported, but {0} The certificate was removed from LocalMachine\My again." -f $problem)
+                Add-D365MachineCertificate -Certificate $imported
+                $installed = @(Get-D365MachineCertificate -Thumbprint $Thumbprint)[0]
+                if ($null -eq $installed) {
+                    Add-D365MachineCertificate -Certificate $previous
+                    Stop-D365Step "certificate $Thumbprint is not in LocalMachine\My after the import; the previous copy was put back"
+                }
+                $keyInfo = Get-D365PrivateKeyInfo -Certificate $installed
+                $problem = Get-D365KeyProblem -KeyInfo $keyInfo -Thumbprint $Thumbprint
             }
+            if ($problem) {
+                $badKeyFile = $keyInfo.keyFile
+                if ($null -ne $previous) {
+                    Add-D365MachineCertificate -Certificate $previous
+                    $restored = 'The previous copy was put back.'
+                } else {
+                    Remove-D365MachineCertificate -Thumbprint $Thumbprint
+                    $restored = 'The certificate was removed from LocalMachine\My again (it was not there before).'
+                }
+                if ($badKeyFile -and $badKeyFile -ne $previousKeyFile) { Remove-D365KeyFile -Path $badKeyFile }
+                Stop-D365Step ("imported, but {0} {1}" -f $problem, $restored)
+            }
+            if ($previousKeyFile -and $previousKeyFile -ne $keyInfo.keyFile) { Remove-D365KeyFile -Path $previousKeyFile }
             $after = [ordered]@{ present = $true; key = (ConvertTo-D365KeyEvidence $keyInfo); problem = $null }
-            [void](Add-D365Step -State $state -Id 'certificate' -Title "certificate $Thumbprint in LocalMachine\My" -Status 'changed' -Before $before -After $after)
+            [void](Add-D365Step -State $state -Id 'certificate' -Title "certificate $Thumbprint in LocalMachine\My" -Status 'changed' -Before $before -After $after -Evidence ([ordered]@{ replacedKeyFile = $previousKeyFile }))
         }
         if ($installed) {
             $state.evidence['certificate'] = ConvertTo-D365CertificateEvidence $installed
@@ -106,26 +165,24 @@ function Install-D365ExoSyncCertificate {
         }
         $state.evidence['key'] = ConvertTo-D365KeyEvidence $keyInfo
 
+        # 1b. The PFX's intermediate certificates into LocalMachine\CA, so IIS and AD FS present the full chain.
+        $stepId = 'chain'
+        if (-not $havePfx -or $null -eq $PfxPassword) {
+            [void](Add-D365Step -State $state -Id 'chain' -Title 'intermediate certificates in LocalMachine\CA' -Status 'skipped' -Message 'no PFX and password given (a run without an import due needs none)')
+        } else {
+            $chain = @(Add-D365PfxIntermediateCertificates -Bytes $PfxBytes -Password $PfxPassword -LeafThumbprint $Thumbprint -Plan $plan)
+            $missingCa = @($chain | Where-Object { $_.added } | ForEach-Object { $_.thumbprint })
+            [void](Set-D365StepOutcome -State $state -Id 'chain' -Title 'intermediate certificates in LocalMachine\CA' -Differs ($missingCa.Count -gt 0) -Plan $plan -Before ([ordered]@{ missing = $missingCa }) -After ([ordered]@{ missing = @() }) -Evidence $chain)
+        }
+
         # 2. Read on the private key for the service accounts (repairs an ACL lost by a renewal).
         $stepId = 'key-access'
-        $accounts = New-Object System.Collections.ArrayList
-        foreach ($account in $KeyReaders) { if ($account -and -not ($accounts -contains $account)) { [void]$accounts.Add($account) } }
-        if ($IncludeServiceAccounts) {
-            foreach ($name in $Services) {
-                $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $name) -ErrorAction SilentlyContinue
-                if ($null -eq $service -or -not $service.StartName) { continue }
-                if ($service.StartName -eq 'LocalSystem') { continue }
-                if (-not ($accounts -contains $service.StartName)) { [void]$accounts.Add([string]$service.StartName) }
-            }
-        }
         if ($accounts.Count -eq 0) {
             [void](Add-D365Step -State $state -Id 'key-access' -Title 'Read on the private key' -Status 'skipped' -Message 'no service accounts given (keyReaders) or found on this server')
         } else {
             $beforeAccess = [ordered]@{}
             $missing = New-Object System.Collections.ArrayList
-            $sids = @{}
             foreach ($account in $accounts) {
-                try { $sids[$account] = ConvertTo-D365Sid -Account $account } catch { Stop-D365Step ("account '{0}' cannot be resolved to a SID on this server: {1}" -f $account, $_.Exception.Message) }
                 $access = 'missing'
                 if ($keyInfo -and -not $problem) { $access = Get-D365KeyReadAccess -KeyInfo $keyInfo -Sid $sids[$account] }
                 if ($access -eq 'denied') { Stop-D365Step ("the private key of certificate {0} has a Deny rule for '{1}': remove it (certlm.msc, Manage Private Keys) and run again" -f $Thumbprint, $account) }
@@ -194,11 +251,17 @@ function Install-D365ExoSyncCertificate {
                     }
                 }
             }
+            # Their key files go too (X509Store.Remove leaves them in MachineKeys), unless a certificate that stays uses one.
+            $keyFiles = @($older | ForEach-Object { (Get-D365PrivateKeyInfo -Certificate $_).keyFile } | Where-Object { $_ })
+            $kept = @()
+            if ($keyFiles.Count -gt 0 -and $null -ne $keyInfo) { $kept = @($keyInfo.keyFile) }
+            $keyFiles = @($keyFiles | Where-Object { -not ($kept -contains $_) } | Select-Object -Unique)
             if ($older.Count -gt 0 -and -not $plan -and $PSCmdlet.ShouldProcess('LocalMachine\My', 'remove ' + ($removed -join ', '))) {
                 foreach ($thumb in $removed) { Remove-D365MachineCertificate -Thumbprint $thumb }
+                foreach ($file in $keyFiles) { Remove-D365KeyFile -Path $file }
             }
             $state.evidence['removedThumbprints'] = $removed
-            [void](Set-D365StepOutcome -State $state -Id 'remove-older' -Title "older certificates with subject '$Subject'" -Differs ($older.Count -gt 0) -Plan $plan -Before $olderEvidence -After @() -Evidence ([ordered]@{ thumbprints = $removed }))
+            [void](Set-D365StepOutcome -State $state -Id 'remove-older' -Title "older certificates with subject '$Subject'" -Differs ($older.Count -gt 0) -Plan $plan -Before $olderEvidence -After @() -Evidence ([ordered]@{ thumbprints = $removed; keyFiles = $keyFiles }))
         }
 
         # 5. Services and the CRM app pool.

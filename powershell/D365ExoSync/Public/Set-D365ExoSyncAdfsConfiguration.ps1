@@ -6,7 +6,8 @@ function Set-D365ExoSyncAdfsConfiguration {
     refresh of the CRM relying party trusts.
 
     .PARAMETER OrganizationUrl
-    The organization's URL; the App for Outlook redirect URI is <url>/crmmailapp/code_auth.aspx.
+    The organization's URL; the App for Outlook redirect URI is its scheme://host[:port] + /crmmailapp/code_auth.aspx
+    (no organization path; the port only when it is not the scheme's default).
 
     .PARAMETER OrganizationId
     The CRM organization id: the App for Outlook client id.
@@ -82,12 +83,12 @@ function Set-D365ExoSyncAdfsConfiguration {
 
         # 2. The App for Outlook OAuth client (client id = organization id).
         $stepId = 'outlook-client'
-        $redirect = $OrganizationUrl + '/crmmailapp/code_auth.aspx'
+        $redirect = Get-D365OutlookRedirectUri -OrganizationUrl $OrganizationUrl
         if (-not $OutlookApp) {
             [void](Add-D365Step -State $state -Id 'outlook-client' -Title 'App for Outlook client' -Status 'skipped' -Message 'disabled (outlookApp: false)')
         } else {
             if ($OrganizationId -notmatch '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$') { Stop-D365Step 'organizationId (the CRM organization id, a GUID) is required for the App for Outlook client' }
-            $client = Get-AdfsClient -ClientId $OrganizationId -ErrorAction SilentlyContinue | Select-Object -First 1
+            $client = Get-D365AdfsClient -ClientId $OrganizationId
             $clientBefore = $null
             $clientAfter = [ordered]@{ clientId = $OrganizationId; name = $OutlookClientName; redirectUri = @($redirect); enabled = $true }
             $differs = $true
@@ -103,11 +104,11 @@ function Set-D365ExoSyncAdfsConfiguration {
                     Add-AdfsClient -ClientId $OrganizationId -Name $OutlookClientName -RedirectUri @($redirect) -Description 'Dynamics 365 App for Outlook (d365-exo-sync)'
                 } else {
                     if (([string]$client.Name -ne $OutlookClientName) -or ($clientAfter.redirectUri.Count -ne @($client.RedirectUri).Count)) {
-                        Set-AdfsClient -TargetClientId $OrganizationId -Name $OutlookClientName -RedirectUri $clientAfter.redirectUri -Confirm:$false
+                        Set-AdfsClient -TargetClientId $OrganizationId -Name $OutlookClientName -RedirectUri $clientAfter.redirectUri -Force -Confirm:$false
                     }
                     if (-not [bool]$client.Enabled) { Enable-AdfsClient -TargetClientId $OrganizationId -Confirm:$false }
                 }
-                $check = Get-AdfsClient -ClientId $OrganizationId | Select-Object -First 1
+                $check = Get-D365AdfsClient -ClientId $OrganizationId
                 if ($null -eq $check -or -not (@($check.RedirectUri) -ccontains $redirect) -or -not [bool]$check.Enabled) { Stop-D365Step "the AD FS client $OrganizationId does not show the redirect URI $redirect (enabled) after the update" }
             }
             [void](Set-D365StepOutcome -State $state -Id 'outlook-client' -Title 'App for Outlook client' -Differs $differs -Plan $plan -Before $clientBefore -After $clientAfter)
@@ -182,22 +183,28 @@ function Set-D365ExoSyncAdfsConfiguration {
 
         # 6. The AD FS service (Microsoft's procedure restarts it after the application permission).
         $stepId = 'restart-services'
-        $pending = @($state.steps | Where-Object { $_.status -eq 'changed' -or $_.status -eq 'would-change' }).Count -gt 0
-        if ($Restart -eq 'never' -or ($Restart -eq 'when-changed' -and -not $pending)) {
-            $why = 'nothing changed'
-            if ($Restart -eq 'never') { $why = 'disabled (restart: never)' }
-            [void](Add-D365Step -State $state -Id 'restart-services' -Title 'restart adfssrv' -Status 'skipped' -Message $why)
-        } else {
-            $report = @(Restart-D365Services -Names @('adfssrv') -Plan $plan)
-            $acted = @($report | Where-Object { $_.action -eq 'restarted' -or $_.action -eq 'would-restart' }).Count -gt 0
-            $status = 'skipped'
-            if ($acted) { if ($plan) { $status = 'would-change' } else { $status = 'changed' } }
-            [void](Add-D365Step -State $state -Id 'restart-services' -Title 'restart adfssrv' -Status $status -Evidence $report)
-        }
+        Invoke-D365ServiceRestart -State $state -Restart $Restart -Services @('adfssrv') -Plan $plan -Title 'restart adfssrv'
     } catch {
         Stop-D365Phase -State $state -Step $stepId -ErrorRecord $_
     }
     return $state
+}
+
+# The App for Outlook redirect URI. AD FS compares it exactly, and the mail app builds it from the server's
+# scheme://host[:port] and /crmmailapp/code_auth.aspx: no organization path, no default port.
+function Get-D365OutlookRedirectUri {
+    param([Parameter(Mandatory = $true)] [string] $OrganizationUrl)
+    $uri = [System.Uri]$OrganizationUrl
+    $authority = $uri.Scheme + '://' + $uri.Host
+    if (-not $uri.IsDefaultPort) { $authority = $authority + ':' + $uri.Port }
+    return $authority + '/crmmailapp/code_auth.aspx'
+}
+
+# The AD FS client with this id, or null. Get-AdfsClient -ClientId for an unknown id is not documented (it may
+# throw): all clients are listed and filtered.
+function Get-D365AdfsClient {
+    param([Parameter(Mandatory = $true)] [string] $ClientId)
+    return @(Get-AdfsClient | Where-Object { [string]$_.ClientId -eq $ClientId }) | Select-Object -First 1
 }
 
 # The IFD relying party identifier the App for Outlook client needs permission on: given, or the single trust
@@ -235,6 +242,7 @@ function Resolve-D365ServerRoleIdentifier {
 
 function Invoke-D365AdfsCertificateStep {
     param($State, [string] $Thumbprint, [bool] $Ssl, [bool] $ServiceCommunications, [bool] $Plan, $Cmdlet)
+    if (-not (Test-D365Elevated)) { Stop-D365Step ("this process runs as {0} without administrator rights: reading the key permissions of the AD FS certificate needs them. Run the runner or agent service as a member of the local Administrators group." -f (Get-D365CurrentIdentityName)) }
     $stored = @(Get-D365MachineCertificate -Thumbprint $Thumbprint)
     if ($stored.Count -eq 0) { Stop-D365Step "certificate $Thumbprint is not in LocalMachine\My on this AD FS server: install it first (install-certificate)" }
     $keyInfo = Get-D365PrivateKeyInfo -Certificate $stored[0]
@@ -260,7 +268,7 @@ function Invoke-D365AdfsCertificateStep {
         if ($current.Count -eq 0 -or @($current | Where-Object { $_ -ne $Thumbprint }).Count -gt 0) { [void]$changes.Add('ssl'); if ($current.Count -eq 0) { $after['ssl'] = @($Thumbprint) } }
     }
     # The AD FS service reads the key as NT SERVICE\adfssrv (Microsoft: grant the adfssrv principal read on the key).
-    $adfsSid = ConvertTo-D365Sid -Account 'NT SERVICE\adfssrv'
+    $adfsSid = Resolve-D365AccountSid -Account 'NT SERVICE\adfssrv'
     $access = Get-D365KeyReadAccess -KeyInfo $keyInfo -Sid $adfsSid
     $before['adfssrvKeyRead'] = $access
     $after['adfssrvKeyRead'] = 'allowed'

@@ -71,7 +71,10 @@ export interface WindowsServiceOptions {
   /** Modules imported after D365ExoSync; default: the paths D365_EXO_SYNC_POWERSHELL_MODULES names. */
   extraModulePaths?: string[];
   timeoutMs?: number;
-  /** Parent of the per-call private temp folders (default: the OS temp folder of the runner account). */
+  /**
+   * Parent of the per-call private temp folders (default: the host's temp folder, RUNNER_TEMP or
+   * Agent.TempDirectory, which the runner empties after every job, so a killed run leaves no PFX behind for long).
+   */
   tempRoot?: string;
   /** Told about every PowerShell process started, after it is logged. */
   onSpawn?(info: SpawnInfo): void;
@@ -130,7 +133,7 @@ export function createWindowsServices(
       ...(extraModulePaths.length ? { extraModulePaths } : {}),
       ...(options.pwshPath ? { pwshPath: options.pwshPath } : {}),
       ...(options.modulePath ? { modulePath: options.modulePath } : {}),
-      ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
+      tempRoot: options.tempRoot ?? host.tempDir(),
     };
     return invokePowerShellPhase({ ...request, timeoutMs }, runtime);
   }

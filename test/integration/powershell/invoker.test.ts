@@ -108,6 +108,7 @@ describe('PowerShell invoker with real pwsh', suiteOptions(), () => {
         plan.steps.map((step) => `${step.id}=${step.status}`),
         [
           'certificate=would-change',
+          'chain=skipped',
           'key-access=would-change',
           'iis-binding=would-change',
           'remove-older=unchanged',

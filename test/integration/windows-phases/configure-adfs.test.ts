@@ -19,7 +19,7 @@ import {
   type Workspace,
 } from './support.js';
 
-const REDIRECT = 'https://crm.contoso.com/contoso/crmmailapp/code_auth.aspx';
+const REDIRECT = 'https://crm.contoso.com/crmmailapp/code_auth.aspx';
 const IFD_IDENTIFIER = 'https://auth.contoso.com:444/';
 
 describe('configure-adfs through the CLI with real pwsh and the fake AD FS server', suiteOptions(), () => {
@@ -178,6 +178,7 @@ describe('configure-adfs through the CLI with real pwsh and the fake AD FS serve
       assert.equal(install.code, 0, install.stderr);
       assert.deepEqual(statuses(install), {
         'server.certificate': 'changed',
+        'server.chain': 'unchanged',
         'server.key-access': 'changed',
         'server.iis-binding': 'skipped',
         'server.remove-older': 'skipped',

@@ -55,6 +55,7 @@ describe('install-certificate through the CLI with real pwsh and the fake Window
       assert.equal(run.record.mode, 'plan');
       assert.deepEqual(statuses(run), {
         'server.certificate': 'create',
+        'server.chain': 'none',
         'server.key-access': 'update',
         'server.iis-binding': 'update',
         'server.remove-older': 'none',
@@ -65,7 +66,7 @@ describe('install-certificate through the CLI with real pwsh and the fake Window
       assert.deepEqual((certificate.before as { present: boolean }).present, false);
       assert.deepEqual((certificate.after as { key: { keySpec: string } }).key.keySpec, 'Exchange');
       assert.match(certificate.note ?? '', /extra PowerShell modules were loaded/);
-      assert.deepEqual(run.record.steps[1]!.before, {
+      assert.deepEqual(run.record.steps.find((step) => step.id === 'server.key-access')!.before, {
         'CONTOSO\\svc-crm-async': 'missing',
         'CONTOSO\\svc-crm-web': 'missing',
       });
@@ -91,6 +92,7 @@ describe('install-certificate through the CLI with real pwsh and the fake Window
       assert.equal(first.record.status, 'succeeded');
       assert.deepEqual(statuses(first), {
         'server.certificate': 'changed',
+        'server.chain': 'unchanged',
         'server.key-access': 'changed',
         'server.iis-binding': 'changed',
         'server.remove-older': 'unchanged',
@@ -114,6 +116,7 @@ describe('install-certificate through the CLI with real pwsh and the fake Window
       assert.equal(second.code, 0, second.stderr);
       assert.deepEqual(statuses(second), {
         'server.certificate': 'unchanged',
+        'server.chain': 'unchanged',
         'server.key-access': 'unchanged',
         'server.iis-binding': 'unchanged',
         'server.remove-older': 'unchanged',
@@ -257,7 +260,7 @@ describe('install-certificate through the CLI with real pwsh and the fake Window
       assert.match(run.record.error!, /Invalid provider type specified/);
       assert.deepEqual(
         run.record.steps.slice(1).map((s) => s.status),
-        ['skipped', 'skipped', 'skipped', 'skipped'],
+        ['skipped', 'skipped', 'skipped', 'skipped', 'skipped'],
       );
       assert.deepEqual(server.read().store, []);
       assert.deepEqual(run.record.outputs, {});

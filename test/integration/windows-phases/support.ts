@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { runCli } from '../../support/cli.js';
 import { makeLeaf, writePfxFile, type TestCertificate } from '../../support/certs.js';
@@ -207,7 +207,12 @@ export function assertNowhere(ws: Workspace, secret: string, what: string): void
   }
 }
 
-/** The invoker's private folders (d365-exo-sync-ps-*) left in the private TMPDIR: none, whatever happened. */
+/**
+ * The invoker's private folders (d365-exo-sync-ps-*) left anywhere in the private TMPDIR (they are made in the host's
+ * own temp folder there): none, whatever happened.
+ */
 export function leftoverWorkspaces(ws: Workspace): string[] {
-  return readdirSync(ws.temp).filter((name) => name.startsWith('d365-exo-sync-ps-'));
+  return readdirSync(ws.temp, { recursive: true, encoding: 'utf8' }).filter((name) =>
+    basename(name).startsWith('d365-exo-sync-ps-'),
+  );
 }

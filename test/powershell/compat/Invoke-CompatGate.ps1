@@ -11,6 +11,6 @@ if ($result.Files -eq 0) {
     Write-Host "Windows PowerShell 5.1 gate: no .ps1/.psm1/.psd1 files under $Path"
     exit 1
 }
-Write-Host ('Windows PowerShell 5.1 gate: {0} files, {1} violations' -f $result.Files, @($result.Violations).Count)
+Write-Host (Format-WindowsPowerShellCompatSummary $result)
 if (@($result.Violations).Count -gt 0) { exit 1 }
 exit 0

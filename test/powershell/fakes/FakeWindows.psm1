@@ -55,20 +55,26 @@ function New-FakeWindowsState {
     $orgId = '7d5e2c11-8f3a-4b6e-9c0d-1a2b3c4d5e6f'
     return @{
         identity    = 'CONTOSO\deploy-admin'
+        computerName = [System.Environment]::MachineName
+        elevated    = $true
+        machineKeys = @()
+        caStore     = @()
         accounts    = @{
             'CONTOSO\svc-crm-async'        = 'S-1-5-21-1004336348-1177238915-682003330-1101'
             'CONTOSO\svc-crm-web'          = 'S-1-5-21-1004336348-1177238915-682003330-1102'
             'CONTOSO\deploy-admin'         = 'S-1-5-21-1004336348-1177238915-682003330-500'
             'NT AUTHORITY\NETWORK SERVICE' = 'S-1-5-20'
-            'NT AUTHORITY\NetworkService'  = 'S-1-5-20'
+            'NT AUTHORITY\LOCAL SERVICE'   = 'S-1-5-19'
+            'NT AUTHORITY\SYSTEM'          = 'S-1-5-18'
+            'CONTOSO\gmsa-crm$'            = 'S-1-5-21-1004336348-1177238915-682003330-1201'
             'NT SERVICE\adfssrv'           = 'S-1-5-80-2962817144-200689703-2266453665-3849882635-1986547430'
         }
         store       = @()
         pfxKey      = @{ provider = 'Microsoft Enhanced RSA and AES Cryptographic Provider'; providerType = 24; keyNumber = 'Exchange' }
         services    = @(
-            @{ name = 'MSCRMAsyncService'; status = 'Running'; startName = 'CONTOSO\svc-crm-async' },
-            @{ name = 'MSCRMAsyncService$maintenance'; status = 'Running'; startName = 'CONTOSO\svc-crm-async' },
-            @{ name = 'adfssrv'; status = 'Running'; startName = 'NT SERVICE\adfssrv' }
+            @{ name = 'MSCRMAsyncService'; status = 'Running'; startType = 'Automatic'; startName = 'CONTOSO\svc-crm-async' },
+            @{ name = 'MSCRMAsyncService$maintenance'; status = 'Running'; startType = 'Automatic'; startName = 'CONTOSO\svc-crm-async' },
+            @{ name = 'adfssrv'; status = 'Running'; startType = 'Automatic'; startName = 'NT SERVICE\adfssrv' }
         )
         appPools    = @{ CRMAppPool = 'Started' }
         webBindings = @(
@@ -164,7 +170,14 @@ function New-FakeCertificateObject {
         NotAfter      = [datetime]$Entry.notAfter
         HasPrivateKey = [bool]$Entry.hasPrivateKey
         FakePfx       = $Entry.fromPfx
+        FakeEntry     = (ConvertTo-Json -InputObject $Entry -Depth 10 -Compress)
     }
+}
+
+function Get-FakeKeyFilePath {
+    param([string] $UniqueName, [int] $ProviderType)
+    if ($ProviderType -eq 0) { return 'C:\ProgramData\Microsoft\Crypto\Keys\' + $UniqueName }
+    return 'C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\' + $UniqueName
 }
 
 function Add-FakeStoreCertificate {
@@ -178,7 +191,9 @@ function Add-FakeStoreCertificate {
         [string] $Provider = 'Microsoft Enhanced RSA and AES Cryptographic Provider',
         [int] $ProviderType = 24,
         [string] $KeyNumber = 'Exchange',
-        [object[]] $Rules = $null
+        [object[]] $Rules = $null,
+        # A key error to simulate when PrivateKey is read: 'access-denied' (the runner may not open the key file).
+        [string] $KeyError = $null
     )
     if ($null -eq $Rules) {
         $Rules = @(@{ sid = 'S-1-5-18'; rights = $script:GenericAll; type = 'Allow' }, @{ sid = 'S-1-5-32-544'; rights = $script:GenericAll; type = 'Allow' })
@@ -187,7 +202,12 @@ function Add-FakeStoreCertificate {
         thumbprint = $Thumbprint.ToUpperInvariant(); subject = $Subject
         notBefore = $NotBefore.ToUniversalTime().ToString('o'); notAfter = $NotAfter.ToUniversalTime().ToString('o')
         hasPrivateKey = $HasPrivateKey; provider = $Provider; providerType = $ProviderType; keyNumber = $KeyNumber
-        uniqueName = ([guid]::NewGuid().ToString('N')); rules = @($Rules)
+        uniqueName = ([guid]::NewGuid().ToString('N')); rules = @($Rules); keyError = $KeyError
+    }
+    # The key file, in MachineKeys (CAPI) or Keys (CNG): X509Store.Remove leaves it there, as Windows does.
+    if ($HasPrivateKey) {
+        $entry.keyFile = Get-FakeKeyFilePath -UniqueName $entry.uniqueName -ProviderType $ProviderType
+        $script:Fake.machineKeys = @(@($script:Fake.machineKeys) + @($entry.keyFile))
     }
     $script:Fake.store = @(@($script:Fake.store | Where-Object { $_.thumbprint -ne $entry.thumbprint }) + @($entry))
     Save-FakeWindows
@@ -211,10 +231,11 @@ function Get-FakeMachineCertificate {
 }
 
 function Read-FakePfxCertificate {
-    param([string] $Path, [System.Security.SecureString] $Password, [switch] $Persist)
-    Add-FakeCall 'Read-D365PfxCertificate' @{ Path = $Path; Persist = [bool]$Persist }
+    param([string] $Path, [byte[]] $Bytes, [System.Security.SecureString] $Password, [switch] $Persist)
+    Add-FakeCall 'Read-D365PfxCertificate' @{ Path = $Path; FromBytes = ($null -ne $Bytes); Persist = [bool]$Persist }
     $plain = [System.Net.NetworkCredential]::new('', $Password).Password
-    $certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12FromFile($Path, $plain)
+    if ($null -eq $Bytes) { $Bytes = [System.IO.File]::ReadAllBytes($Path) }
+    $certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($Bytes, $plain)
     try {
         return [pscustomobject]@{
             Thumbprint    = $certificate.Thumbprint
@@ -232,9 +253,22 @@ function Read-FakePfxCertificate {
 
 function Add-FakeMachineCertificate {
     param($Certificate)
-    Add-FakeCall 'Add-D365MachineCertificate' @{ Thumbprint = $Certificate.Thumbprint }
+    Add-FakeCall 'Add-D365MachineCertificate' @{ Thumbprint = $Certificate.Thumbprint; Restore = [bool]$Certificate.FakeEntry }
+    if ($Certificate.FakeEntry) {
+        # A certificate object read from the store: X509Store.Add puts it back with its key link (replacing in place).
+        $entry = ConvertFrom-Json -InputObject $Certificate.FakeEntry -AsHashtable
+        $script:Fake.store = @(@($script:Fake.store | Where-Object { $_.thumbprint -ne $entry.thumbprint }) + @($entry))
+        Save-FakeWindows
+        return
+    }
     if (-not $Certificate.Persisted) { throw 'fake: a certificate whose key was not persisted (no PersistKeySet) was added to the store' }
     $key = $script:Fake.pfxKey
+    $existing = Get-FakeStoreEntry -Thumbprint $Certificate.Thumbprint
+    if ($script:Fake.addKeepsKeyLink -and $null -ne $existing) {
+        # The reading of CERT_STORE_ADD_REPLACE_EXISTING_INHERIT_PROPERTIES where the existing certificate's key link
+        # wins: the certificate still points at the old key.
+        return
+    }
     Add-FakeStoreCertificate -Thumbprint $Certificate.Thumbprint -Subject $Certificate.Subject -NotBefore $Certificate.NotBefore -NotAfter $Certificate.NotAfter -HasPrivateKey $Certificate.HasPrivateKey -Provider $key.provider -ProviderType $key.providerType -KeyNumber $key.keyNumber
 }
 
@@ -249,11 +283,20 @@ function Get-FakePrivateKeyInfo {
     param($Certificate)
     $entry = Get-FakeStoreEntry -Thumbprint $Certificate.Thumbprint
     if ($null -eq $entry) { throw "fake: certificate $($Certificate.Thumbprint) is not in the store" }
-    $info = [ordered]@{ hasPrivateKey = [bool]$entry.hasPrivateKey; provider = $null; providerType = 0; keyNumber = 'None'; containerName = $null; uniqueName = $null; error = $null; accessRules = @() }
+    $info = [ordered]@{ hasPrivateKey = [bool]$entry.hasPrivateKey; provider = $null; providerType = 0; keyNumber = 'None'; containerName = $null; uniqueName = $null; keyFile = $null; error = $null; errorKind = $null; accessRules = @() }
     if (-not $entry.hasPrivateKey) { return [pscustomobject]$info }
-    if ([int]$entry.providerType -eq 0) {
-        # .NET Framework: X509Certificate2.PrivateKey throws for a CNG key.
-        $info.error = 'Invalid provider type specified.'
+    # .NET Framework: X509Certificate2.PrivateKey throws NTE_BAD_KEYSET when the key file is gone, access denied
+    # when the process may not open it, NTE_BAD_PROV_TYPE for a CNG key (mapped by the module's HRESULT table).
+    $failure = $null
+    if (-not (@($script:Fake.machineKeys) -contains $entry.keyFile)) { $failure = @(-2146893802, 'Keyset does not exist') }
+    elseif ($entry.keyError -eq 'access-denied') { $failure = @(-2147024891, 'Access is denied.') }
+    elseif ([int]$entry.providerType -eq 0) { $failure = @(-2146893804, 'Invalid provider type specified.') }
+    if ($null -ne $failure) {
+        $exception = [System.Security.Cryptography.CryptographicException]::new($failure[1])
+        $exception.HResult = $failure[0]
+        $info.error = $exception.Message
+        $info.errorKind = & (Get-Module D365ExoSync) { param($code) ConvertTo-D365KeyErrorKind -HResult $code } $exception.HResult
+        if ($info.errorKind -eq 'cng') { $info.uniqueName = $entry.uniqueName; $info.keyFile = $entry.keyFile }
         return [pscustomobject]$info
     }
     $info.provider = $entry.provider
@@ -261,6 +304,7 @@ function Get-FakePrivateKeyInfo {
     $info.keyNumber = [string]$entry.keyNumber
     $info.containerName = $entry.uniqueName
     $info.uniqueName = $entry.uniqueName
+    $info.keyFile = $entry.keyFile
     $info.accessRules = @($entry.rules | ForEach-Object { [pscustomobject]@{ sid = $_.sid; rights = [int64]$_.rights; type = $_.type } })
     return [pscustomobject]$info
 }
@@ -276,10 +320,45 @@ function Grant-FakePrivateKeyRead {
 
 function ConvertTo-FakeSid {
     param([string] $Account)
+    Add-FakeCall 'ConvertTo-D365Sid' @{ Account = $Account }
     if ($Account -match '^S-1-[0-9-]+$') { return $Account }
-    foreach ($key in $script:Fake.accounts.Keys) { if ($key -eq $Account) { return $script:Fake.accounts[$key] } }
-    throw 'Some or all identity references could not be translated.'
+    # NTAccount.Translate (LookupAccountName): names the security subsystem knows, case-insensitively. It does not
+    # know NT AUTHORITY\NetworkService, NT AUTHORITY\LocalService, LocalSystem or '.\user' (Microsoft's
+    # "NetworkService Account" page): those throw IdentityNotMappedException, as on Windows.
+    foreach ($key in $script:Fake.accounts.Keys) { if ($key -ieq $Account) { return $script:Fake.accounts[$key] } }
+    # The real exception type (its constructors refuse to run off Windows, so it is made without one).
+    $exception = [System.Runtime.CompilerServices.RuntimeHelpers]::GetUninitializedObject([System.Security.Principal.IdentityNotMappedException])
+    [System.Exception].GetField('_message', [System.Reflection.BindingFlags]'NonPublic, Instance').SetValue($exception, 'Some or all identity references could not be translated.')
+    throw $exception
 }
+
+function Remove-FakeKeyFile {
+    param([string] $Path)
+    Add-FakeCall 'Remove-D365KeyFile' $PSBoundParameters
+    $script:Fake.machineKeys = @($script:Fake.machineKeys | Where-Object { $_ -ne $Path })
+    Save-FakeWindows
+}
+
+function Add-FakePfxIntermediateCertificates {
+    param([byte[]] $Bytes, [System.Security.SecureString] $Password, [string] $LeafThumbprint, [bool] $Plan)
+    $plain = [System.Net.NetworkCredential]::new('', $Password).Password
+    $collection = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12Collection($Bytes, $plain)
+    $report = New-Object System.Collections.ArrayList
+    foreach ($certificate in $collection) {
+        if ($certificate.Thumbprint -eq $LeafThumbprint -or $certificate.Subject -eq $certificate.Issuer) { continue }
+        $present = @($script:Fake.caStore | Where-Object { $_.thumbprint -eq $certificate.Thumbprint }).Count -gt 0
+        if (-not $present -and -not $Plan) { $script:Fake.caStore = @(@($script:Fake.caStore) + @(@{ thumbprint = $certificate.Thumbprint; subject = $certificate.Subject })) }
+        [void]$report.Add([ordered]@{ thumbprint = $certificate.Thumbprint; subject = $certificate.Subject; added = (-not $present) })
+    }
+    foreach ($certificate in $collection) { $certificate.Dispose() }
+    $added = 0
+    if (-not $Plan) { $added = @($report | Where-Object { $_.added }).Count }
+    Add-FakeCall 'Add-D365PfxIntermediateCertificates' @{ LeafThumbprint = $LeafThumbprint; Plan = $Plan; Added = $added }
+    return $report.ToArray()
+}
+
+function Get-FakeServerName { return [string]$script:Fake.computerName }
+function Test-FakeElevated { return [bool]$script:Fake.elevated }
 
 function Get-FakeCurrentIdentityName { return [string]$script:Fake.identity }
 function Reset-FakeCertificate { param($Certificate) }
@@ -305,6 +384,10 @@ $script:PlatformOverrides = @{
     'Get-D365PrivateKeyInfo'        = ${function:Get-FakePrivateKeyInfo}
     'Grant-D365PrivateKeyRead'      = ${function:Grant-FakePrivateKeyRead}
     'ConvertTo-D365Sid'             = ${function:ConvertTo-FakeSid}
+    'Remove-D365KeyFile'            = ${function:Remove-FakeKeyFile}
+    'Add-D365PfxIntermediateCertificates' = ${function:Add-FakePfxIntermediateCertificates}
+    'Get-D365ServerName'            = ${function:Get-FakeServerName}
+    'Test-D365Elevated'             = ${function:Test-FakeElevated}
     'Get-D365CurrentIdentityName'   = ${function:Get-FakeCurrentIdentityName}
     'Resolve-D365ToolsPath'         = ${function:Resolve-FakeToolsPath}
 }
@@ -327,7 +410,27 @@ function Get-Service {
         Write-Error -Message ("Cannot find any service with service name '{0}'." -f ($Name -join ', ')) -Category ObjectNotFound
         return
     }
-    foreach ($service in $found) { [pscustomobject]@{ Name = $service.name; ServiceName = $service.name; Status = $service.status; DisplayName = $service.name } }
+    foreach ($service in $found) {
+        $startType = 'Automatic'
+        if ($service.startType) { $startType = $service.startType }
+        [pscustomobject]@{ Name = $service.name; ServiceName = $service.name; Status = $service.status; StartType = $startType; DisplayName = $service.name }
+    }
+}
+
+function Start-Service {
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true, Position = 0)] [string[]] $Name)
+    Add-FakeCall 'Start-Service' $PSBoundParameters
+    foreach ($item in $Name) {
+        $service = @($script:Fake.services | Where-Object { $_.name -eq $item })[0]
+        if ($null -eq $service) { throw "Cannot find any service with service name '$item'." }
+        if ($service.failStart) {
+            Write-Error -Message ("Service '{0} ({0})' cannot be started due to the following error: Cannot start service {0} on computer '.'." -f $item) -Category OpenError
+            continue
+        }
+        $service.status = 'Running'
+    }
+    Save-FakeWindows
 }
 
 function Restart-Service {
@@ -558,6 +661,10 @@ function Get-AdfsClient {
     [CmdletBinding(DefaultParameterSetName = 'Name')]
     param([Parameter(ParameterSetName = 'Name', Position = 0)] [string[]] $Name, [Parameter(ParameterSetName = 'ClientId')] [string[]] $ClientId)
     Add-FakeCall 'Get-AdfsClient' $PSBoundParameters
+    # What -ClientId does for an unknown id is not documented: the fake takes the unfriendly reading and throws.
+    foreach ($id in @($ClientId)) {
+        if ($id -and @($script:Fake.adfs.clients | Where-Object { $_.clientId -eq $id }).Count -eq 0) { throw "MSIS7615: The client with identifier '$id' was not found. (fake)" }
+    }
     foreach ($client in @($script:Fake.adfs.clients)) {
         if ($ClientId -and -not ($ClientId -contains $client.clientId)) { continue }
         if ($Name -and -not ($Name -contains $client.name)) { continue }
@@ -717,7 +824,7 @@ Install-FakePlatform
 Export-ModuleMember -Function @(
     'New-FakeWindowsState', 'Reset-FakeWindows', 'Get-FakeWindows', 'Get-FakeCall', 'Add-FakeStoreCertificate', 'Set-FakeCrmS2SCertificate',
     'Install-FakePlatform', 'Add-FakeCall',
-    'Get-Service', 'Restart-Service', 'Get-CimInstance',
+    'Get-Service', 'Restart-Service', 'Start-Service', 'Get-CimInstance',
     'Get-WebAppPoolState', 'Restart-WebAppPool', 'Get-WebBinding',
     'Get-PSSnapin', 'Add-PSSnapin', 'Get-CrmDeploymentAdministrator', 'Get-CrmCertificate', 'Get-CrmAdvancedSetting', 'Set-CrmAdvancedSetting',
     'Get-CrmOrganization', 'Get-CrmSetting', 'Set-CrmSetting',
