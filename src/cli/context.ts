@@ -6,8 +6,8 @@ import { configHash } from '../report/run-record.js';
 import type { CertificateInput, PhaseContext } from '../phases/phase.js';
 import { CliHost, type CliIo } from '../hosts/cli-host.js';
 import { decodePfxBase64, readPfxFile } from '../cert/index.js';
-import { textTable } from '../report/markdown.js';
-import { secretFromEnv, UsageError } from './usage.js';
+import { formatConfigProblems } from '../config/problem-text.js';
+import { secretFromEnv, tableWidth, UsageError } from './usage.js';
 import { buildPhaseContext } from '../pipeline/context.js';
 import type { Config } from '../config/schema.js';
 
@@ -57,12 +57,7 @@ export function loadConfigOrReport(file: string, io: CliIo, json: boolean): Load
   if (json) io.stdout(JSON.stringify({ valid: false, problems: loaded.problems }, null, 2) + '\n');
   else {
     io.stderr(`${file}: the config has ${loaded.problems.length} problem(s); nothing was done.\n\n`);
-    io.stderr(
-      textTable(
-        ['path', 'problem'],
-        loaded.problems.map((p) => [p.path, p.message]),
-      ),
-    );
+    io.stderr(formatConfigProblems(file, loaded.problems, tableWidth(io, false)));
   }
   return undefined;
 }

@@ -47,6 +47,8 @@ function defaultIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
+    ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+    progressTty: process.stderr.isTTY === true,
   };
 }
 

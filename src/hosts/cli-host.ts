@@ -12,6 +12,10 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** The terminal's width when stdout is one (tables fit it); undefined for a pipe or a file. */
+  columns?: number;
+  /** stderr is a terminal: progress is one live line instead of a line every 30 s. */
+  progressTty?: boolean;
 }
 
 export class CliHost implements Host {

@@ -155,7 +155,7 @@ describe('report: one table from the records of a run', () => {
     assert.match(out.stderr, /warning: other[\\/]broken\.json: not valid JSON/);
   });
 
-  it('a failed phase makes the report fail, with its error in the table', async () => {
+  it('a failed phase makes the report fail, with its error in full below the table', async () => {
     const failed = join(dir, 'd365-exo-sync-records-verify');
     mkdirSync(failed, { recursive: true });
     const steps: RunRecord['steps'] = [
@@ -183,7 +183,8 @@ describe('report: one table from the records of a run', () => {
       const { cli, out } = io(dir);
       assert.equal(await reportCommand(['--dir', dir, '--run-id', '4242'], cli), 1);
       assert.match(out.stdout, /^d365-exo-sync renewal report: failed · run 4242/);
-      assert.match(out.stdout, /failed: EWS blocked by policy/);
+      // The error is below the table, once and in full, naming the phase, machine, step and target.
+      assert.match(out.stdout, /✗ verify on CRMAPP01: Mailbox test \(a\|b@contoso\.com\): EWS blocked by policy/);
       const md = io(dir);
       await reportCommand(['--dir', dir, '--run-id', '4242', '--format', 'markdown'], md.cli);
       assert.match(md.out.stdout, /a\\\|b@contoso\.com/, 'a | in a cell is escaped');

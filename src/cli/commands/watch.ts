@@ -6,9 +6,9 @@ import { createEntraServices } from '../../phases/entra/services.js';
 import { textTable } from '../../report/markdown.js';
 import { defaultWatchUrls, watch } from '../../watch/watch.js';
 import { loadConfigOrReport } from '../context.js';
-import { EXIT, parseCommandArgs, wholeDays, UsageError } from '../usage.js';
+import { EXIT, parseCommandArgs, tableWidth, wholeDays, UsageError, WIDE_OPTION } from '../usage.js';
 
-export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--json]
+export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--json] [--wide]
 
 Checks how long is left before something expires: the TLS certificate the D365 URL presents (and
 AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service principal in Entra ID.
@@ -18,6 +18,7 @@ AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service pri
   --url URL       check this https URL instead of the configured ones; repeat for several
   --skip-entra    do not sign in to Entra ID (only the TLS certificates)
   --json          print the report as JSON
+  --wide          tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
 
 Exit: 0 all fine, 1 something expires within --min-days or could not be checked, 2 usage error.
 `;
@@ -29,6 +30,7 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
     url: { type: 'string', multiple: true },
     'skip-entra': { type: 'boolean' },
     json: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(WATCH_HELP);
@@ -66,7 +68,8 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
         `${k.state}, ends ${k.end ?? '—'}`,
       ]),
     ];
-    io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows)));
+    const width = tableWidth(io, values.wide);
+    io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows, { width })));
     io.stdout(
       report.ok
         ? `\nAll fine: more than ${minDays} days left.\n`

@@ -35,6 +35,8 @@ const CHECKS = {
 
 type CheckName = keyof typeof CHECKS;
 
+const SIGN_IN_FAILED = 'the sign-in to Entra ID failed (see its error)';
+
 const days = (until: Date | number, now: Date) =>
   Math.floor(((typeof until === 'number' ? until : until.getTime()) - now.getTime()) / DAY_MS);
 
@@ -112,7 +114,7 @@ export const entraCheck: PreflightCheck = {
           : {}),
       });
     } else {
-      result('permissions', { status: 'skipped', evidence: { skippedBecause: 'sign-in failed' } });
+      result('permissions', { status: 'not-checked', reason: SIGN_IN_FAILED });
     }
 
     let keys: KeyCredential[] | undefined;
@@ -163,8 +165,8 @@ export const entraCheck: PreflightCheck = {
         result('servicePrincipal', { status: 'failed', error: errorText(error) });
       }
     } else {
-      result('tenant', { status: 'skipped', evidence: { skippedBecause: 'sign-in failed' } });
-      result('servicePrincipal', { status: 'skipped', evidence: { skippedBecause: 'sign-in failed' } });
+      result('tenant', { status: 'not-checked', reason: SIGN_IN_FAILED });
+      result('servicePrincipal', { status: 'not-checked', reason: SIGN_IN_FAILED });
     }
 
     // Days left: the key in use (the given thumbprint's, else the valid one that ends last) and the new certificate.
@@ -209,8 +211,15 @@ export const entraCheck: PreflightCheck = {
     } catch (error) {
       failure = errorText(error);
     }
+    // Without the keys the check is not done: it says so rather than looking passed.
+    const keysUnread = !keys
+      ? claims
+        ? 'the keys of the Dynamics CRM service principal could not be read (see its error)'
+        : SIGN_IN_FAILED
+      : undefined;
     result('expiry', {
-      status: failure ? 'failed' : 'unchanged',
+      status: failure ? 'failed' : keysUnread ? 'not-checked' : 'unchanged',
+      ...(keysUnread && !failure ? { reason: keysUnread } : {}),
       after,
       ...(warnings.length ? { warnings } : {}),
       ...(failure ? { error: failure } : {}),

@@ -26,8 +26,12 @@ test('config validate: problems come back with dotted paths and exit 1', async (
   assert.equal(code, 1);
   const result = JSON.parse(stdout);
   assert.equal(result.valid, false);
-  assert.deepEqual(Object.keys(result.problems[0]).sort(), ['message', 'path']);
+  // {path, message} is the contract; line, column and the quoted line were added (additive).
+  assert.deepEqual(Object.keys(result.problems[0]).sort(), ['column', 'line', 'message', 'path', 'source']);
   assert.equal(result.problems[0].path, 'deployment.servers.1.name');
+  const line = example.split('\n').findIndex((l) => l.includes('name: CRMASYNC01')) + 1;
+  assert.equal(result.problems[0].line, line);
+  assert.match(result.problems[0].source, /name: crmasync01\.contoso\.com/);
 });
 
 test('config validate: typographic quotes pasted into YAML are named with the field', async () => {
@@ -35,7 +39,7 @@ test('config validate: typographic quotes pasted into YAML are named with the fi
   const { code, stdout } = await runCli(['config', 'validate', '--config', file]);
   assert.equal(code, 1);
   assert.match(stdout, /deployment\.serviceAccounts\.web/);
-  assert.match(stdout, /U\+201C LEFT DOUBLE QUOTATION MARK/);
+  assert.match(stdout, /U\+201C\s+LEFT DOUBLE QUOTATION MARK/);
 });
 
 test('config validate: a JSON config works the same', async () => {
