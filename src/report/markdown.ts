@@ -2,6 +2,8 @@
 import type { Step, StepResult } from '../phases/phase.js';
 import type { RunRecord } from './run-record.js';
 import { statusText } from './status.js';
+import { timelineFromSteps } from './record-timeline.js';
+import { timelineMermaid } from './timeline.js';
 import { textTable, wrapText } from './text-table.js';
 
 export { textTable } from './text-table.js';
@@ -39,6 +41,8 @@ export function recordMarkdown(record: RunRecord): string {
   const warnings = stepWarnings(record.steps);
   if (warnings.length) md += '\n' + warnings.map((w) => `> ⚠️ ${w}`).join('\n') + '\n';
   if (record.error) md += `\n**Error:** ${record.error}\n`;
+  const timeline = timelineFromSteps(record.steps, new Date(record.startedAt));
+  if (timeline) md += '\n#### Validity timeline\n\n' + timelineMermaid(timeline);
   const outputs = Object.entries(record.outputs);
   if (outputs.length)
     md +=

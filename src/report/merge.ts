@@ -7,6 +7,8 @@ import { PHASE_IDS } from '../phases/phase.js';
 import { isResult, markdownTable, markedLines, renderValue } from './markdown.js';
 import { stepReason } from './status.js';
 import { DEFAULT_WIDTH, paragraph, textTable } from './text-table.js';
+import { timelineFromSteps } from './record-timeline.js';
+import { timelineMermaid, timelineText, type Timeline } from './timeline.js';
 import { RUN_RECORD_SCHEMA, type RunRecord } from './run-record.js';
 
 export interface RecordFile {
@@ -99,6 +101,8 @@ export interface MergedRun {
   rows: MergedRow[];
   outputs: Record<string, string>;
   warnings: string[];
+  /** The keys and certificates over time, as the run's records last saw them; absent when none did. */
+  timeline?: Timeline;
 }
 
 const unique = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))];
@@ -157,6 +161,14 @@ export function mergeRecords(files: RecordFile[]): MergedRun {
     warnings.push(`no record of ${missing.join(', ')} (not run, skipped, or its artifact is missing)`);
   const starts = sorted.map((f) => f.record.startedAt).sort();
   const ends = sorted.map((f) => f.record.finishedAt).sort();
+  // Steps in the order they ran, so the last reading of the keys is the one drawn.
+  const byTime = [...sorted].sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
+  const timeline = ends.length
+    ? timelineFromSteps(
+        byTime.flatMap((f) => f.record.steps),
+        new Date(ends[ends.length - 1]!),
+      )
+    : undefined;
   return {
     status: sorted.some((f) => f.record.status !== 'succeeded') ? 'failed' : 'succeeded',
     runIds,
@@ -177,6 +189,7 @@ export function mergeRecords(files: RecordFile[]): MergedRun {
     rows,
     outputs,
     warnings,
+    ...(timeline ? { timeline } : {}),
   };
 }
 
@@ -237,6 +250,7 @@ export function mergedMarkdown(run: MergedRun): string {
   const outputs = Object.entries(run.outputs);
   if (outputs.length) md += '\n' + markdownTable(['output', 'value'], outputs);
   if (run.warnings.length) md += '\n' + run.warnings.map((w) => `> ⚠️ ${w}`).join('\n') + '\n';
+  if (run.timeline) md += '\n#### Validity timeline\n\n' + timelineMermaid(run.timeline);
   return md;
 }
 
@@ -271,5 +285,6 @@ export function mergedText(run: MergedRun, width = DEFAULT_WIDTH): string {
   for (const error of [...new Set(errors)]) text += markedLines('✗', flat(error), width);
   for (const [name, value] of Object.entries(run.outputs)) text += paragraph(`output ${name}=${value}`, width);
   for (const warning of run.warnings) text += paragraph(`warning: ${warning}`, width, '', '  ');
+  if (run.timeline) text += '\n' + timelineText(run.timeline, width);
   return text;
 }

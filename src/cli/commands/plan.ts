@@ -6,6 +6,8 @@ import { PHASES } from '../../phases/registry.js';
 import type { Step } from '../../phases/phase.js';
 import { stepsText } from '../../report/markdown.js';
 import { paragraph } from '../../report/text-table.js';
+import { timelineFromSteps } from '../../report/record-timeline.js';
+import { timelineText } from '../../report/timeline.js';
 import { EXIT, parseCommandArgs, tableWidth, WIDE_OPTION } from '../usage.js';
 import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
 import { UsageError } from '../usage.js';
@@ -96,6 +98,20 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
       else if (p.steps.length === 0) io.stdout('  nothing to do\n');
       else io.stdout(host.mask(stepsText(p.steps, width, '  ')));
     }
+    const next =
+      certificateReport?.thumbprint && certificateReport.notAfter
+        ? {
+            thumbprint: certificateReport.thumbprint,
+            notAfter: certificateReport.notAfter,
+            ...(certificateReport.notBefore ? { notBefore: certificateReport.notBefore } : {}),
+          }
+        : undefined;
+    const timeline = timelineFromSteps(
+      phases.flatMap((p) => p.steps),
+      ctx.now,
+      next ? { next } : {},
+    );
+    if (timeline) io.stdout('\n' + host.mask(timelineText(timeline, width)));
   }
   return certificateReport && !certificateReport.usable ? EXIT.failed : EXIT.ok;
 }

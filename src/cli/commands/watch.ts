@@ -3,7 +3,8 @@
 import { CliHost, type CliIo } from '../../hosts/cli-host.js';
 import { loadExtraCa } from '../../graph/http-client.js';
 import { createEntraServices } from '../../phases/entra/services.js';
-import { textTable } from '../../report/markdown.js';
+import { textTable } from '../../report/text-table.js';
+import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { defaultWatchUrls, watch } from '../../watch/watch.js';
 import { loadConfigOrReport } from '../context.js';
 import { EXIT, parseCommandArgs, tableWidth, wholeDays, UsageError, WIDE_OPTION } from '../usage.js';
@@ -70,6 +71,14 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
     ];
     const width = tableWidth(io, values.wide);
     io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows, { width })));
+    const timeline = buildTimeline({
+      now: new Date(report.checkedAt),
+      ...(report.keys ? { keys: report.keys } : {}),
+      current: report.certificates
+        .filter((c) => c.ok && c.thumbprint && c.notAfter)
+        .map((c) => ({ thumbprint: c.thumbprint!, notAfter: c.notAfter! })),
+    });
+    io.stdout('\n' + host.mask(timelineText(timeline, width)));
     io.stdout(
       report.ok
         ? `\nAll fine: more than ${minDays} days left.\n`
