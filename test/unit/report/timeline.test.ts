@@ -161,7 +161,7 @@ describe('validity timeline', () => {
     for (const width of [80, 100]) {
       const text = timelineText(timeline, width);
       for (const line of text.split('\n')) assert.ok([...line].length <= width, `${width}: ${line}`);
-      assert.match(text, /key AAAA1111… \(ours\) +[ =!|-]*\| *[ =!|-]* 2025-12-19 → 2026-12-19/);
+      assert.match(text, /key AAAA1111… \(ours\) +[ =!|-]*!+[ =!|-]* +2025-12-19 → 2026-12-19/);
       assert.match(text, /\^ 2027-04-01 {2}EWS off in Exchange Online/);
     }
     const merged = mergeRecords([{ file: 'preflight.json', record: preflight }]);
