@@ -74,14 +74,14 @@ describe('preflight: Entra ID checks', () => {
     assert.equal(results.find((r) => r.id === 'entra.service-principal')?.status, 'unchanged');
   });
 
-  it('a failed sign-in skips the Graph checks', async () => {
+  it('a failed sign-in: the Graph checks are not checked (never unchanged)', async () => {
     emulator = await startSandbox();
     const { results } = await entraCheck.run(
       phaseContext(emulator, new TestHost(), { env: { CRM_SYNC_CLIENT_SECRET: 'wrong-secret-value' } }),
     );
     assert.deepEqual(
       results.map((r) => r.status),
-      ['failed', 'skipped', 'skipped', 'skipped', 'unchanged'],
+      ['failed', 'not-checked', 'not-checked', 'not-checked', 'not-checked'],
     );
     assert.match(results[0]!.error ?? '', /AADSTS7000215/);
     assert.equal(emulator.requests.filter((r) => r.server === 'graph').length, 0);

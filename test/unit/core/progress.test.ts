@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- the live line is drawn with terminal escape sequences */
 // Progress of long waits: a live line on a terminal, a line at least every 30 s (here: every few ms) in a log or a
 // pipe, task.setprogress on Azure DevOps, and a heartbeat line inside the log group on GitHub.
 import assert from 'node:assert/strict';
