@@ -7,7 +7,7 @@ import type { Step } from '../../phases/phase.js';
 import { stepsText } from '../../report/markdown.js';
 import { paragraph } from '../../report/text-table.js';
 import { timelineFromSteps } from '../../report/record-timeline.js';
-import { timelineText } from '../../report/timeline.js';
+import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { EXIT, parseCommandArgs, tableWidth, WIDE_OPTION } from '../usage.js';
 import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
 import { UsageError } from '../usage.js';
@@ -106,12 +106,14 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
             ...(certificateReport.notBefore ? { notBefore: certificateReport.notBefore } : {}),
           }
         : undefined;
-    const timeline = timelineFromSteps(
-      phases.flatMap((p) => p.steps),
-      ctx.now,
-      next ? { next } : {},
-    );
-    if (timeline) io.stdout('\n' + host.mask(timelineText(timeline, width)));
+    // Without keys or a certificate to draw, the dates that bound the renewal still are: today, the CA/B steps, EWS.
+    const timeline =
+      timelineFromSteps(
+        phases.flatMap((p) => p.steps),
+        ctx.now,
+        next ? { next } : {},
+      ) ?? buildTimeline({ now: ctx.now });
+    io.stdout('\n' + host.mask(timelineText(timeline, width)));
   }
   return certificateReport && !certificateReport.usable ? EXIT.failed : EXIT.ok;
 }

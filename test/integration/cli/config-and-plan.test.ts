@@ -129,3 +129,25 @@ test('run --phase preflight writes a run record with the config hash and a deadl
   assert.match(deadline.warnings[0], /until 2027-04-01/);
   assert.equal(record.steps.find((s: { id: string }) => s.id === 'config.valid').status, 'unchanged');
 });
+
+test('plan fits 80 and 100 columns (COLUMNS), --wide does not; --json has every value in full', async () => {
+  const file = writeConfig('fit.yml', example);
+  for (const columns of [80, 100]) {
+    const { code, stdout } = await runCli(['plan', '--config', file], { COLUMNS: String(columns) });
+    assert.equal(code, 0);
+    for (const line of stdout.split('\n')) assert.ok([...line].length <= columns, `${columns}: ${line}`);
+    assert.match(stdout, /Validity timeline \(/);
+  }
+  const wide = await runCli(['plan', '--config', file, '--wide'], { COLUMNS: '80' });
+  assert.ok(wide.stdout.split('\n').some((line) => line.length > 100));
+  // Without COLUMNS and without a terminal: 100.
+  const plain = await runCli(['plan', '--config', file]);
+  assert.ok(plain.stdout.split('\n').every((line) => [...line].length <= 100));
+  const json = JSON.parse((await runCli(['plan', '--config', file, '--json'])).stdout) as {
+    phases: Array<{ steps: Array<{ id: string; after: unknown }> }>;
+  };
+  const signIn = json.phases.flatMap((p) => p.steps).find((s) => s.id === 'entra.sign-in')!;
+  const full = JSON.stringify(signIn.after);
+  assert.ok(full.length > 80 && !full.includes('…'), 'the value --json gives is whole');
+  assert.ok(wide.stdout.includes(full.slice(0, 79) + '…'), 'the table shortens it');
+});
