@@ -162,6 +162,8 @@ export function renderEvent(event: DemoEvent, width = DEFAULT_WIDTH): string {
 
 /** The rerun as one table: every job with its step counts. */
 export function renderRerunTable(round: RoundOutcome, width = DEFAULT_WIDTH): string {
+  // "not checked" gets a column when a job has such a step (then it is never hidden among the others).
+  const notChecked = round.jobs.some((j) => (j.counts?.['not-checked'] ?? 0) > 0);
   const rows = round.jobs.map((j) => [
     j.phase,
     j.machine,
@@ -169,21 +171,22 @@ export function renderRerunTable(round: RoundOutcome, width = DEFAULT_WIDTH): st
     String(j.counts?.changed ?? '—'),
     String(j.counts?.unchanged ?? '—'),
     String(j.counts?.skipped ?? '—'),
-    String(j.counts?.['not-checked'] ?? '—'),
+    ...(notChecked ? [String(j.counts?.['not-checked'] ?? '—')] : []),
     String(j.counts?.failed ?? '—'),
     j.ok ? '✓ nothing changed' : `✗ ${j.notRun ? 'not run' : j.problems.join('; ')}`,
   ]);
-  return (
-    '\n' +
-    textTable(
-      ['phase', 'machine', 'status', 'changed', 'unchanged', 'skipped', 'not checked', 'failed', 'rerun'],
-      rows,
-      {
-        width,
-        indent: '  ',
-      },
-    )
-  );
+  const headers = [
+    'phase',
+    'machine',
+    'status',
+    'changed',
+    'unchanged',
+    'skipped',
+    ...(notChecked ? ['not checked'] : []),
+    'failed',
+    'rerun',
+  ];
+  return '\n' + textTable(headers, rows, { width, indent: '  ' });
 }
 
 /**
