@@ -2,6 +2,7 @@
 // expectations.ts for what counts as "went as expected"). Everything it prints and writes goes through one mask.
 // The records stay in a folder it names: one sub-folder per run (1-renewal, 2-rerun, 3-second-renewal) with one
 // folder per job (as pipeline artifacts come), the config and the fake servers' state under sandbox/, and demo.log.
+import { daysLeft, daysText } from '../days.js';
 import { DEFAULT_WIDTH, fitLines } from '../report/text-table.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,7 +103,7 @@ function roundPlans(dir: string, sandbox: DemoSandbox): RoundPlan[] {
   return [
     {
       id: 'renewal-1',
-      title: `Renewal 1: certificate ${first.thumbprint.slice(0, 8)}… replaces ${previous.thumbprint.slice(0, 8)}… (ends in 12 days)`,
+      title: `Renewal 1: certificate ${first.thumbprint.slice(0, 8)}… replaces ${previous.thumbprint.slice(0, 8)}… (ends in ${daysText(daysLeft(previous.notAfter, new Date()))})`,
       folder: join(dir, '1-renewal'),
       certificate: first,
       replaces: previous,
@@ -213,7 +214,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       },
       jobFinished: (job) => {
         if (job.record) writeSummary(job);
-        out(currentRound === 'rerun' ? (job.ok ? '' : renderJobHeadline(job)) : renderJob(job, seenWarnings, width));
+        out(
+          currentRound === 'rerun'
+            ? job.ok
+              ? ''
+              : renderJobHeadline(job, width)
+            : renderJob(job, seenWarnings, width),
+        );
       },
       check: (check) => out(renderCheck(check)),
       event: (event) => out(renderEvent(event, width)),

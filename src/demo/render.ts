@@ -122,16 +122,25 @@ function countsText(job: JobOutcome): string {
   return parts.join(', ') || 'no steps';
 }
 
-export function renderJobHeadline(job: JobOutcome): string {
+export function renderJobHeadline(job: JobOutcome, width = DEFAULT_WIDTH): string {
   const mark = job.ok ? '✓' : '✗';
-  if (job.notRun) return `\n${mark} ${job.name} on ${job.machine}: NOT RUN: ${wrap(job.notRun, 100, '    ')}\n`;
+  if (job.notRun)
+    return '\n' + paragraph(`${job.name} on ${job.machine}: NOT RUN: ${job.notRun}`, width, `${mark} `, '    ');
   const verdict = job.ok ? `as expected (${job.expected})` : `NOT as expected: ${job.problems.join('; ')}`;
-  return `\n${mark} ${job.name} on ${job.machine}: ${job.record!.status} · ${countsText(job)} · ${job.seconds} s · ${verdict}\n`;
+  return (
+    '\n' +
+    paragraph(
+      `${job.name} on ${job.machine}: ${job.record!.status} · ${countsText(job)} · ${job.seconds} s · ${verdict}`,
+      width,
+      `${mark} `,
+      '    ',
+    )
+  );
 }
 
 /** One job in full: headline, step table, errors with their fixes, warnings, outputs. */
 export function renderJob(job: JobOutcome, seenWarnings: Set<string>, width = DEFAULT_WIDTH): string {
-  let text = renderJobHeadline(job);
+  let text = renderJobHeadline(job, width);
   const record = job.record;
   if (!record) return text;
   const steps = record.steps.filter(isResult);

@@ -5,8 +5,8 @@
 //
 // for D365 v9 on-premises with Exchange Online (microsoft-facts §0).
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
+import { daysLeft, daysText } from '../../days.js';
 import {
-  DAY_MS,
   keysForCertificate,
   keyState,
   keyThumbprint,
@@ -37,8 +37,7 @@ type CheckName = keyof typeof CHECKS;
 
 const SIGN_IN_FAILED = 'the sign-in to Entra ID failed (see its error)';
 
-const days = (until: Date | number, now: Date) =>
-  Math.floor(((typeof until === 'number' ? until : until.getTime()) - now.getTime()) / DAY_MS);
+const days = daysLeft;
 
 /** The key the deployment signs with now: the one of the given thumbprint, else the valid Verify key that ends last. */
 function currentKey(keys: KeyCredential[], thumbprint: string | undefined, now: Date): KeyCredential | undefined {
@@ -191,7 +190,7 @@ export const entraCheck: PreflightCheck = {
           daysLeft: left,
         };
         if (left !== null && left < EXPIRY_WARNING_DAYS)
-          warnings.push(`the current key ${key.keyId} expires in ${left} day(s) (${key.endDateTime})`);
+          warnings.push(`the current key ${key.keyId} expires in ${daysText(left)} (${key.endDateTime})`);
       }
     }
     try {
@@ -206,7 +205,7 @@ export const entraCheck: PreflightCheck = {
         };
         if (left < 0) failure = `the new certificate ${cert.thumbprint} expired on ${cert.notAfter.toISOString()}`;
         else if (left < EXPIRY_WARNING_DAYS)
-          warnings.push(`the new certificate ${cert.thumbprint} expires in ${left} day(s)`);
+          warnings.push(`the new certificate ${cert.thumbprint} expires in ${daysText(left)}`);
       }
     } catch (error) {
       failure = errorText(error);

@@ -49,7 +49,7 @@ describe('preflight: Entra ID checks', () => {
       false,
     );
     assert.ok(
-      expiry.warnings?.some((w) => new RegExp(`the current key ${key.keyId} expires in \\d+ day\\(s\\)`).test(w)),
+      expiry.warnings?.some((w) => new RegExp(`the current key ${key.keyId} expires in \\d+ days?`).test(w)),
     );
     assert.ok(
       byId['entra.service-principal']!.warnings?.some((w) => w.includes(`${DYNAMICS_APP_ID}/*.contoso.com missing`)),
