@@ -9,7 +9,14 @@ import { paragraph } from '../../report/text-table.js';
 import { timelineFromSteps } from '../../report/record-timeline.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { EXIT, parseCommandArgs, tableWidth, WIDE_OPTION } from '../usage.js';
-import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
+import {
+  buildContext,
+  CERTIFICATE_OPTIONS,
+  loadConfigOrReport,
+  parseSets,
+  readCertificate,
+  settableNames,
+} from '../context.js';
 import { UsageError } from '../usage.js';
 import { inspectPfx } from '../../cert/index.js';
 import { requiredHosts } from '../../phases/preflight/certificate-check.js';
@@ -58,7 +65,13 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io);
   const certificate = readCertificate(values, io, host);
-  const ctx = buildContext(loaded.config, host, io, parseSets(values.set), certificate);
+  const ctx = buildContext(
+    loaded.config,
+    host,
+    io,
+    parseSets(values.set, { names: settableNames(PHASES), what: 'any phase' }),
+    certificate,
+  );
 
   const phases: PhasePlan[] = [];
   for (const phase of PHASES) {

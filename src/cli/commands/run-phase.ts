@@ -6,7 +6,14 @@ import { runPhase } from '../../phases/runner.js';
 import { stepsText } from '../../report/markdown.js';
 import { paragraph } from '../../report/text-table.js';
 import { EXIT, parseCommandArgs, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
-import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
+import {
+  buildContext,
+  CERTIFICATE_OPTIONS,
+  loadConfigOrReport,
+  parseSets,
+  readCertificate,
+  settableNames,
+} from '../context.js';
 import { resolve } from 'node:path';
 
 export const RUN_HELP = `Usage: d365-exo-sync run --config FILE --phase ID [--plan] [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--record-dir DIR] [--json] [--wide]
@@ -55,7 +62,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io, {}, {}, values.verbose === true);
   const certificate = readCertificate(values, io, host);
-  const inputs = parseSets(values.set);
+  const inputs = parseSets(values.set, { names: settableNames([phase]), what: phase.id });
   const ctx = buildContext(loaded.config, host, io, inputs, certificate);
   const { record, recordFile } = await runPhase(phase, ctx, {
     mode: values.plan ? 'plan' : 'apply',

@@ -151,3 +151,28 @@ test('plan fits 80 and 100 columns (COLUMNS), --wide does not; --json has every 
   assert.ok(full.length > 80 && !full.includes('…'), 'the value --json gives is whole');
   assert.ok(wide.stdout.includes(full.slice(0, 79) + '…'), 'the table shortens it');
 });
+
+test('an unknown --set name is a usage error that lists the names the phase takes', async () => {
+  const run = await runCli(['run', '--config', 'examples/contoso.yml', '--phase', 'verify', '--set', 'tenant-id=x']);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--set tenant-id: tenant-id is not an input of verify: use one of retest, thumbprint/);
+  const plan = await runCli(['plan', '--config', 'examples/contoso.yml', '--set', 'organisation-id=x']);
+  assert.equal(plan.code, 2);
+  assert.match(plan.stderr, /is not an input of any phase: use one of .*organization-id/);
+});
+
+test('cert --help and config --help list their commands; the help columns line up', async () => {
+  for (const group of ['cert', 'config']) {
+    const run = await runCli([group, '--help']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`Usage: d365-exo-sync ${group} <command>`));
+    assert.match(run.stdout, group === 'cert' ? /cert inspect --pfx FILE/ : /config validate --config FILE/);
+    assert.equal((await runCli([group])).code, 2);
+  }
+  const help = (await runCli(['--help'])).stdout;
+  const commands = help.split('\n').filter((line) => /^ {2}[a-z]/.test(line));
+  assert.equal(commands.length, 7);
+  const columns = new Set(commands.map((line) => /^ {2}\S.*?\S {2,}(?=\S)/.exec(line)![0].length));
+  assert.equal(columns.size, 1, `descriptions start at one column: ${[...columns].join(', ')}`);
+  for (const line of help.split('\n')) assert.ok(line.length <= 100, line);
+});
