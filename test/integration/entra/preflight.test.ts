@@ -48,9 +48,7 @@ describe('preflight: Entra ID checks', () => {
       (expiry.after as { newCertificate: { alreadyRegistered: boolean } }).newCertificate.alreadyRegistered,
       false,
     );
-    assert.ok(
-      expiry.warnings?.some((w) => new RegExp(`the current key ${key.keyId} expires in \\d+ days?`).test(w)),
-    );
+    assert.ok(expiry.warnings?.some((w) => new RegExp(`the current key ${key.keyId} expires in \\d+ days?`).test(w)));
     assert.ok(
       byId['entra.service-principal']!.warnings?.some((w) => w.includes(`${DYNAMICS_APP_ID}/*.contoso.com missing`)),
     );
