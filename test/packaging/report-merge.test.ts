@@ -193,6 +193,25 @@ describe('report: one table from the records of a run', () => {
     }
   });
 
+  it('outputs that count the same things come from one record: mailboxes-succeeded and -failed together', () => {
+    const merged = mergeRecords([
+      {
+        file: 'a.json',
+        record: record('configure-mailboxes', 'runner', '2026-11-26T10:30:00.000Z', {
+          outputs: { 'mailboxes-succeeded': '39', 'mailboxes-failed': '1', 'organization-id': 'org' },
+        }),
+      },
+      {
+        file: 'b.json',
+        record: record('verify', 'runner', '2026-11-26T10:40:00.000Z', { outputs: { 'mailboxes-failed': '0' } }),
+      },
+    ]);
+    // verify re-tested every mailbox: its count stands alone, never beside configure-mailboxes' 39 of 40.
+    assert.equal(merged.outputs['mailboxes-failed'], '0');
+    assert.equal(merged.outputs['mailboxes-succeeded'], undefined);
+    assert.equal(merged.outputs['organization-id'], 'org');
+  });
+
   it('report --json: the merged report as data', async () => {
     const { cli, out } = io(dir);
     await reportCommand(['--dir', dir, '--json'], cli);
