@@ -1,5 +1,6 @@
 // `cert inspect`: loads a PFX and checks its leaf certificate for use as the D365 server-to-server
 // certificate. The report's shape and the problem codes are a public contract (see DESIGN.md).
+import { daysLeft, daysText } from '../days.js';
 import { isIP } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
 import { type CertificateFields, readCertificateFields } from './certificate-fields.js';
@@ -80,7 +81,7 @@ export function inspectPfx(data: Buffer, password: string, options: InspectOptio
   const key = describeKey(loaded.pfx?.privateKey ?? leaf.publicKey);
   const notBefore = new Date(leaf.validFrom);
   const notAfter = new Date(leaf.validTo);
-  const daysRemaining = Math.floor((notAfter.getTime() - now.getTime()) / dayMs);
+  const daysRemaining = daysLeft(notAfter, now);
 
   // KEY_NOT_RSA for an unparseable key already came from loadPfx.
   if (!problems.some((p) => p.code === 'KEY_NOT_RSA')) problems.push(...keyProblems(key));
@@ -179,7 +180,7 @@ function validityProblems(
     return [
       problem(
         'CERT_EXPIRED',
-        `The certificate expired on ${notAfter.toISOString()} (${-daysRemaining} day(s) ago). ` +
+        `The certificate expired on ${notAfter.toISOString()} (${daysText(-daysRemaining)} ago). ` +
           'Renew it and use the renewed PFX.',
       ),
     ];
@@ -189,7 +190,7 @@ function validityProblems(
     return [
       problem(
         'CERT_NOT_YET_VALID',
-        `The certificate is valid only from ${notBefore.toISOString()} (in ${daysUntil} day(s)). ` +
+        `The certificate is valid only from ${notBefore.toISOString()} (in ${daysText(daysUntil)}). ` +
           'Run again once it is valid, or check the clock of the machine that issued it.',
       ),
     ];
@@ -198,7 +199,7 @@ function validityProblems(
     return [
       problem(
         'CERT_EXPIRES_SOON',
-        `The certificate expires on ${notAfter.toISOString()}, in ${daysRemaining} day(s): fewer than the ` +
+        `The certificate expires on ${notAfter.toISOString()}, in ${daysText(daysRemaining)}: fewer than the ` +
           `${minDays} required (--min-days, certificate.minDaysRemaining). Renew it now and use the renewed PFX.`,
       ),
     ];

@@ -35,6 +35,10 @@ const passwordFix =
   'Check the secret that holds the PFX password: the exact characters used at export (case matters), ' +
   'no added quotes, spaces or trailing line break.';
 
+const passwordNeededFix =
+  'Give its password: on the command line put it in an environment variable and pass --password-env VAR ' +
+  '(never the password itself); in a pipeline set the pfx-password input from a secret.';
+
 interface ParsedKey {
   entry: PfxKeyEntry;
   key: KeyObject | null;
@@ -49,6 +53,12 @@ export function loadPfx(data: Buffer, password: string): PfxLoadResult {
     contents = readPkcs12(data, password);
   } catch (error) {
     if (!(error instanceof PfxReadError)) throw error;
+    // No password given and the PFX has one: say that, and how to give it, rather than "wrong password".
+    if (error.failure === 'bad-password' && password === '')
+      return failed(
+        'PFX_BAD_PASSWORD',
+        `This PFX is protected by a password and none was given (${error.message}). ${passwordNeededFix}`,
+      );
     return error.failure === 'bad-password'
       ? failed('PFX_BAD_PASSWORD', `The password does not open this PFX: ${error.message}. ${passwordFix}`)
       : failed('PFX_UNREADABLE', `The PFX cannot be read: ${error.message}. ${reExportFix}`);

@@ -3,11 +3,11 @@
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { configHash } from '../report/run-record.js';
-import type { CertificateInput, PhaseContext } from '../phases/phase.js';
+import type { CertificateInput, Phase, PhaseContext } from '../phases/phase.js';
 import { CliHost, type CliIo } from '../hosts/cli-host.js';
 import { decodePfxBase64, readPfxFile } from '../cert/index.js';
-import { textTable } from '../report/markdown.js';
-import { secretFromEnv, UsageError } from './usage.js';
+import { formatConfigProblems } from '../config/problem-text.js';
+import { secretFromEnv, tableWidth, UsageError } from './usage.js';
 import { buildPhaseContext } from '../pipeline/context.js';
 import type { Config } from '../config/schema.js';
 
@@ -57,12 +57,7 @@ export function loadConfigOrReport(file: string, io: CliIo, json: boolean): Load
   if (json) io.stdout(JSON.stringify({ valid: false, problems: loaded.problems }, null, 2) + '\n');
   else {
     io.stderr(`${file}: the config has ${loaded.problems.length} problem(s); nothing was done.\n\n`);
-    io.stderr(
-      textTable(
-        ['path', 'problem'],
-        loaded.problems.map((p) => [p.path, p.message]),
-      ),
-    );
+    io.stderr(formatConfigProblems(file, loaded.problems, tableWidth(io, false)));
   }
   return undefined;
 }
@@ -77,8 +72,22 @@ export function buildContext(
   return buildPhaseContext({ config, host, env: io.env, inputs, ...(certificate ? { certificate } : {}) });
 }
 
+/**
+ * Names --set takes besides a phase's declared inputs: the current certificate's thumbprint, which preflight and
+ * register-entra read to pick the key in use when no PFX is given.
+ */
+const ALWAYS_TAKEN = ['thumbprint'];
+
+/** The --set names these phases take; an unknown name is a usage error that lists them (never silently ignored). */
+export function settableNames(phases: Phase[]): string[] {
+  return [...new Set([...phases.flatMap((p) => p.inputs.map((i) => i.name)), ...ALWAYS_TAKEN])].sort();
+}
+
 /** --set name=value pairs: the outputs of earlier phases (tenant-id, thumbprint, organization-id, ...). */
-export function parseSets(sets: string[] | undefined): Record<string, string> {
+export function parseSets(
+  sets: string[] | undefined,
+  allowed?: { names: string[]; what: string },
+): Record<string, string> {
   const values: Record<string, string> = {};
   for (const item of sets ?? []) {
     const match = /^([a-z][a-z0-9-]*)=(.*)$/s.exec(item);
@@ -86,7 +95,12 @@ export function parseSets(sets: string[] | undefined): Record<string, string> {
       throw new UsageError(
         `--set ${item}: use --set name=value, e.g. --set tenant-id=11111111-2222-3333-4444-555555555555`,
       );
-    values[match[1]!] = match[2]!;
+    const name = match[1]!;
+    if (allowed && !allowed.names.includes(name))
+      throw new UsageError(
+        `--set ${name}: ${name} is not an input of ${allowed.what}: use one of ${allowed.names.join(', ')}`,
+      );
+    values[name] = match[2]!;
   }
   return values;
 }

@@ -12,25 +12,44 @@ import { federatedCredentialsCommand, FEDERATED_CREDENTIALS_HELP } from './comma
 import { EXIT, UsageError } from './usage.js';
 import { InputError } from '../cert/index.js';
 
+const COMMAND_LINES: Array<[string, string]> = [
+  ['demo', 'rehearse two whole renewals against a local sandbox (start here)'],
+  ['plan --config FILE', "validate the config (and certificate) and show every phase's steps"],
+  ['run --config FILE --phase ID', 'run one phase (or show its plan with --plan)'],
+  ['cert inspect --pfx FILE', 'check a certificate before it is used'],
+  ['config validate --config FILE', 'check a config file'],
+  ['report --dir DIR', 'merge the run records of one run into one table'],
+  ['watch --config FILE', 'days left on the live TLS certificates, the Entra keys and EWS (2027-04-01)'],
+  ['federated-credentials --config FILE', 'the OIDC subjects the app needs, with the commands that add them'],
+];
+
+/** Command and description in two aligned columns. */
+function commandList(lines: Array<[string, string]>): string {
+  const width = Math.max(...lines.map(([command]) => command.length));
+  return lines.map(([command, what]) => `  ${command.padEnd(width)}  ${what}`).join('\n');
+}
+
 export const HELP = `Usage: d365-exo-sync <command> [options]
 
 Sets up and renews server-side synchronization between Dynamics 365 CE v9 on-premises and
 Exchange Online, one phase at a time.
 
 Commands:
-  demo                        rehearse two whole renewals against a sandbox on this machine (start here)
-  plan --config FILE          validate the config (and certificate) and show every phase's steps
-  run --config FILE --phase ID  run one phase (or show its plan with --plan)
-  cert inspect --pfx FILE     check a certificate before it is used
-  config validate --config FILE  check a config file
-  report --dir DIR            merge the run records of one run into one table
-  watch --config FILE         days left on the live TLS certificates, the Entra keys and EWS (2027-04-01)
-  federated-credentials --config FILE --workflow FILE --repository OWNER/REPO
-                              the OIDC subjects the app needs, with the commands that add them
+${commandList(COMMAND_LINES)}
 
 Run "d365-exo-sync <command> --help" for a command's options. Secrets are never taken on the
 command line: options ending in -env name the environment variable that holds them.
 `;
+
+/** `cert` and `config` group two-word commands: alone or with --help they list theirs. */
+function groupHelp(group: string): string | undefined {
+  const lines = COMMAND_LINES.filter(([command]) => command.startsWith(group + ' '));
+  if (!lines.length) return undefined;
+  return (
+    `Usage: d365-exo-sync ${group} <command> [options]\n\nCommands:\n${commandList(lines)}\n\n` +
+    `Run "d365-exo-sync ${lines[0]![0].split(' ').slice(0, 2).join(' ')} --help" for its options.\n`
+  );
+}
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -51,6 +70,8 @@ function defaultIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
+    ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+    progressTty: process.stderr.isTTY === true,
   };
 }
 
@@ -68,6 +89,11 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
   const twoWord = `${first} ${second ?? ''}`;
   const name = COMMANDS[twoWord] ? twoWord : first;
   const command = COMMANDS[name];
+  const group = groupHelp(first);
+  if (!command && group && (second === undefined || second === '--help' || second === '-h' || second === 'help')) {
+    full.stdout(group);
+    return second === undefined ? EXIT.usage : EXIT.ok;
+  }
   if (!command) {
     full.stderr(`Unknown command "${name.trim()}".\n\n${HELP}`);
     return EXIT.usage;

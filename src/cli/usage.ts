@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CliIo } from '../hosts/cli-host.js';
+import { terminalWidth } from '../report/text-table.js';
 
 /** A mistake in how the command was called: exit code 2, with the fix in the message. */
 export class UsageError extends Error {}
@@ -27,6 +29,14 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** --wide: tables as wide as their widest cell, for a wide terminal or a file. */
+export const WIDE_OPTION = { wide: { type: 'boolean' } } as const;
+
+/** How wide this command's tables may be: --wide (unlimited), COLUMNS, the terminal, else 100. */
+export function tableWidth(io: CliIo, wide: boolean | undefined): number {
+  return terminalWidth({ wide: wide === true, env: io.env, ...(io.columns ? { columns: io.columns } : {}) });
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

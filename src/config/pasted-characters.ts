@@ -47,6 +47,8 @@ export function pastedCharacterProblem(value: string): string | undefined {
 export interface PathProblem {
   path: string;
   message: string;
+  /** The path as keys and indexes, to find the problem in the file. */
+  at?: (string | number)[];
 }
 
 /** Walks a parsed document and reports every key and string value with pasted characters. */
@@ -54,7 +56,7 @@ export function findPastedCharacters(node: unknown, path: (string | number)[] = 
   const problems: PathProblem[] = [];
   if (typeof node === 'string') {
     const problem = pastedCharacterProblem(node);
-    if (problem) problems.push({ path: path.join('.'), message: problem });
+    if (problem) problems.push({ path: path.join('.'), message: problem, at: path });
   } else if (Array.isArray(node)) {
     node.forEach((item, index) => problems.push(...findPastedCharacters(item, [...path, index])));
   } else if (node && typeof node === 'object') {

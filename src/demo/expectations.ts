@@ -51,11 +51,12 @@ export interface StepCounts {
   changed: number;
   unchanged: number;
   skipped: number;
+  'not-checked': number;
   failed: number;
 }
 
 export function countSteps(record: RunRecord): StepCounts {
-  const counts: StepCounts = { changed: 0, unchanged: 0, skipped: 0, failed: 0 };
+  const counts: StepCounts = { changed: 0, unchanged: 0, skipped: 0, 'not-checked': 0, failed: 0 };
   for (const step of record.steps) if (isResult(step)) counts[step.status]++;
   return counts;
 }

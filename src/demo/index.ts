@@ -2,6 +2,8 @@
 // expectations.ts for what counts as "went as expected"). Everything it prints and writes goes through one mask.
 // The records stay in a folder it names: one sub-folder per run (1-renewal, 2-rerun, 3-second-renewal) with one
 // folder per job (as pipeline artifacts come), the config and the fake servers' state under sandbox/, and demo.log.
+import { daysLeft, daysText } from '../days.js';
+import { DEFAULT_WIDTH, fitLines } from '../report/text-table.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -40,6 +42,8 @@ export interface DemoOptions {
   mailboxes?: number;
   /** Print the text report as the demo goes (false with --json). */
   print?: (text: string) => void;
+  /** How wide the printed lines may be (Infinity: unlimited). Default 100. */
+  width?: number;
   /** Every log line of every job (masked), as it happens (--verbose). */
   log?: (line: string) => void;
 }
@@ -99,7 +103,7 @@ function roundPlans(dir: string, sandbox: DemoSandbox): RoundPlan[] {
   return [
     {
       id: 'renewal-1',
-      title: `Renewal 1: certificate ${first.thumbprint.slice(0, 8)}… replaces ${previous.thumbprint.slice(0, 8)}… (ends in 12 days)`,
+      title: `Renewal 1: certificate ${first.thumbprint.slice(0, 8)}… replaces ${previous.thumbprint.slice(0, 8)}… (ends in ${daysText(daysLeft(previous.notAfter, new Date()))})`,
       folder: join(dir, '1-renewal'),
       certificate: first,
       replaces: previous,
@@ -125,7 +129,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = Date.now();
   const print = options.print ?? (() => {});
   const session = new DemoSession(options.log);
-  const out = (text: string) => print(session.mask(text));
+  const width = options.width ?? DEFAULT_WIDTH;
+  // Tables are fitted as they are made; any prose line still wider is wrapped here, so no line is wider.
+  const out = (text: string) => print(fitLines(session.mask(text), width));
   const dir = options.recordsDir ?? mkdtempSync(join(tmpdir(), 'd365-exo-sync-demo-'));
   const mailboxes = options.mailboxes ?? 40;
 
@@ -144,29 +150,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const ps = sandbox.powershell;
     const { previous, first, second } = sandbox.certificates;
     out(
-      renderSandboxLines([
-        ['CA', `${sandbox.ca.name}, made now, in memory only; it signs the emulators' TLS and the certificates`],
-        ['Entra ID', `${sandbox.entra.authority} (tenant ${sandbox.entra.tenantId}; client-secret sign-in)`],
-        ['Graph', `${sandbox.entra.graph} (Dynamics CRM service principal with the key of the previous certificate)`],
+      renderSandboxLines(
         [
-          'D365 Web API',
-          `${sandbox.d365.url} (${mailboxes} mailboxes; Exchange Online refuses EWS for D365, e.g. ${EWS_BLOCKED_MAILBOX}, until configure-exchange allows the Dynamics app)`,
+          ['CA', `${sandbox.ca.name}, made now, in memory only; it signs the emulators' TLS and the certificates`],
+          ['Entra ID', `${sandbox.entra.authority} (tenant ${sandbox.entra.tenantId}; client-secret sign-in)`],
+          ['Graph', `${sandbox.entra.graph} (Dynamics CRM service principal with the key of the previous certificate)`],
+          [
+            'D365 Web API',
+            `${sandbox.d365.url} (${mailboxes} mailboxes; Exchange Online refuses EWS for D365, e.g. ${EWS_BLOCKED_MAILBOX}, until configure-exchange allows the Dynamics app)`,
+          ],
+          [
+            'Servers',
+            sandbox.servers.map((s) => `${s.name} (${s.description})`).join(', ') +
+              (ps.available
+                ? `: emulated, the PowerShell module under ${ps.source} with the fake Windows cmdlets of the tests ` +
+                  '(each server its own state; their runs warn that fakes were loaded and PowerShell ran on this machine: ' +
+                  'expected here)'
+                : ': NOT emulated here'),
+          ],
+          [
+            'Certificates',
+            `${describeCertificate('previous', previous)}, ${describeCertificate('renewal 1', first)}, ${describeCertificate('renewal 2', second)}; all for ${DEMO_HOST}`,
+          ],
+          ['Config', sandbox.configFile],
         ],
-        [
-          'Servers',
-          sandbox.servers.map((s) => `${s.name} (${s.description})`).join(', ') +
-            (ps.available
-              ? `: emulated, the PowerShell module under ${ps.source} with the fake Windows cmdlets of the tests ` +
-                '(each server its own state; their runs warn that fakes were loaded and PowerShell ran on this machine: ' +
-                'expected here)'
-              : ': NOT emulated here'),
-        ],
-        [
-          'Certificates',
-          `${describeCertificate('previous', previous)}, ${describeCertificate('renewal 1', first)}, ${describeCertificate('renewal 2', second)}; all for ${DEMO_HOST}`,
-        ],
-        ['Config', sandbox.configFile],
-      ]),
+        width,
+      ),
     );
     if (!ps.available) {
       const names = (role: string) =>
@@ -206,12 +215,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       },
       jobFinished: (job) => {
         if (job.record) writeSummary(job);
-        out(currentRound === 'rerun' ? (job.ok ? '' : renderJobHeadline(job)) : renderJob(job, seenWarnings));
+        out(
+          currentRound === 'rerun'
+            ? job.ok
+              ? ''
+              : renderJobHeadline(job, width)
+            : renderJob(job, seenWarnings, width),
+        );
       },
       check: (check) => out(renderCheck(check)),
-      event: (event) => out(renderEvent(event)),
+      event: (event) => out(renderEvent(event, width)),
       roundFinished: (round) => {
-        if (round.plan.id === 'rerun') out(renderRerunTable(round));
+        if (round.plan.id === 'rerun') out(renderRerunTable(round, width));
         if (round.stopped) out(`\n✗ Stopped: ${wrap(round.stopped, 100, '  ')}\n`);
       },
     });
@@ -232,7 +247,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       const merged = mergeRecords(records);
       if (problems.length) merged.warnings.push(...problems.map((p) => `${p.file}: ${p.message}`));
       const expectedFailures = round.jobs.filter((j) => j.ok && j.record?.status === 'failed').map((j) => j.name);
-      out(renderMerged(round.plan.title, relative(dir, round.plan.folder), merged, expectedFailures));
+      out(renderMerged(round.plan.title, relative(dir, round.plan.folder), merged, expectedFailures, width));
       return {
         id: round.plan.id,
         title: round.plan.title,

@@ -2,7 +2,9 @@
 // row; failures always on their own with the error and its fix), the rerun as one table, each run's merged report
 // (src/report/merge.ts, mailbox rows folded the same way) and the rehearsal's checks.
 import type { StepResult } from '../phases/phase.js';
-import { isResult, renderValue, textTable } from '../report/markdown.js';
+import { isResult, markedLines, renderValue } from '../report/markdown.js';
+import { statusText } from '../report/status.js';
+import { DEFAULT_WIDTH, paragraph, textTable } from '../report/text-table.js';
 import { mergedText, type MergedRow, type MergedRun } from '../report/merge.js';
 import type { Check, DemoEvent, JobOutcome, RoundOutcome, RoundPlan } from './rehearsal.js';
 
@@ -75,7 +77,7 @@ export function jobRows(steps: StepResult[]): Row[] {
   const rows: Array<Row & { mailbox: boolean }> = steps.map((s) => ({
     step: s.title,
     target: renderValue(s.target, TARGET_WIDTH),
-    status: s.status === 'failed' ? 'FAILED' : s.status,
+    status: s.status === 'failed' ? 'FAILED' : statusText(s),
     before: renderValue(s.before, VALUE_WIDTH),
     after: renderValue(s.after, VALUE_WIDTH),
     mailbox: s.id.startsWith('mailbox.') && s.status !== 'failed',
@@ -89,21 +91,17 @@ export function jobRows(steps: StepResult[]): Row[] {
   );
 }
 
-function table(rows: Row[]): string {
+function table(rows: Row[], width: number): string {
   return textTable(
     ['step', 'target', 'status', 'before', 'after'],
     rows.map((r) => [r.step, r.target, r.status, r.before, r.after]),
-  )
-    .split('\n')
-    .map((line) => (line ? '    ' + line : line))
-    .join('\n');
+    { width, indent: '    ' },
+  );
 }
 
-export function renderSandboxLines(lines: Array<[string, string]>): string {
+export function renderSandboxLines(lines: Array<[string, string]>, lineWidth = DEFAULT_WIDTH): string {
   const width = Math.max(...lines.map(([k]) => k.length));
-  return (
-    lines.map(([k, v]) => `  ${k.padEnd(width)}  ${wrap(v, 110 - width, ' '.repeat(width + 4))}`).join('\n') + '\n'
-  );
+  return lines.map(([k, v]) => paragraph(v, lineWidth, `  ${k.padEnd(width)}  `)).join('');
 }
 
 export function renderRoundStart(round: RoundPlan): string {
@@ -118,38 +116,48 @@ function countsText(job: JobOutcome): string {
     c.changed && `${c.changed} changed`,
     c.unchanged && `${c.unchanged} unchanged`,
     c.skipped && `${c.skipped} skipped`,
+    c['not-checked'] && `${c['not-checked']} not checked`,
     c.failed && `${c.failed} failed`,
   ].filter(Boolean);
   return parts.join(', ') || 'no steps';
 }
 
-export function renderJobHeadline(job: JobOutcome): string {
+export function renderJobHeadline(job: JobOutcome, width = DEFAULT_WIDTH): string {
   const mark = job.ok ? '✓' : '✗';
-  if (job.notRun) return `\n${mark} ${job.name} on ${job.machine}: NOT RUN: ${wrap(job.notRun, 100, '    ')}\n`;
+  if (job.notRun)
+    return '\n' + paragraph(`${job.name} on ${job.machine}: NOT RUN: ${job.notRun}`, width, `${mark} `, '    ');
   const verdict = job.ok ? `as expected (${job.expected})` : `NOT as expected: ${job.problems.join('; ')}`;
-  return `\n${mark} ${job.name} on ${job.machine}: ${job.record!.status} · ${countsText(job)} · ${job.seconds} s · ${verdict}\n`;
+  return (
+    '\n' +
+    paragraph(
+      `${job.name} on ${job.machine}: ${job.record!.status} · ${countsText(job)} · ${job.seconds} s · ${verdict}`,
+      width,
+      `${mark} `,
+      '    ',
+    )
+  );
 }
 
 /** One job in full: headline, step table, errors with their fixes, warnings, outputs. */
-export function renderJob(job: JobOutcome, seenWarnings: Set<string>): string {
-  let text = renderJobHeadline(job);
+export function renderJob(job: JobOutcome, seenWarnings: Set<string>, width = DEFAULT_WIDTH): string {
+  let text = renderJobHeadline(job, width);
   const record = job.record;
   if (!record) return text;
   const steps = record.steps.filter(isResult);
-  text += steps.length ? table(jobRows(steps)) : '    (no steps)\n';
+  text += steps.length ? table(jobRows(steps), width) : '    (no steps)\n';
+  // Errors and warnings once each, in full, below the table.
   for (const step of steps.filter((s) => s.status === 'failed')) {
-    text += `    ✗ ${wrap(`${step.title}: ${step.error ?? 'failed'}`, 106, '      ')}\n`;
+    text += markedLines('✗', `${step.title}: ${step.error ?? 'failed'}`, width, '    ');
   }
-  if (record.error && !steps.some((s) => s.status === 'failed')) text += `    ✗ ${wrap(record.error, 106, '      ')}\n`;
+  if (record.error && !steps.some((s) => s.status === 'failed')) text += markedLines('✗', record.error, width, '    ');
   const warnings = [...new Set([...steps.flatMap((s) => s.warnings ?? []), ...job.warnings])];
   for (const warning of warnings) {
     if (seenWarnings.has(warning)) continue;
     seenWarnings.add(warning);
-    text += `    ! ${wrap(warning, 106, '      ')}\n`;
+    text += markedLines('!', warning, width, '    ');
   }
   const outputs = Object.entries(record.outputs);
-  if (outputs.length)
-    text += `    outputs: ${wrap(outputs.map(([k, v]) => `${k}=${v}`).join(', '), 100, '             ')}\n`;
+  if (outputs.length) text += paragraph(outputs.map(([k, v]) => `${k}=${v}`).join(', '), width, '    outputs: ');
   return text;
 }
 
@@ -157,12 +165,14 @@ export function renderCheck(check: Check): string {
   return `  ${check.ok ? '✓' : '✗'} check: ${check.what}: ${check.actual}${check.ok ? '' : ` (expected ${check.expected})`}\n`;
 }
 
-export function renderEvent(event: DemoEvent): string {
-  return `\n» ${wrap(event.text, 106, '  ')}\n`;
+export function renderEvent(event: DemoEvent, width = DEFAULT_WIDTH): string {
+  return '\n' + paragraph(event.text, width, '» ', '  ');
 }
 
 /** The rerun as one table: every job with its step counts. */
-export function renderRerunTable(round: RoundOutcome): string {
+export function renderRerunTable(round: RoundOutcome, width = DEFAULT_WIDTH): string {
+  // "not checked" gets a column when a job has such a step (then it is never hidden among the others).
+  const notChecked = round.jobs.some((j) => (j.counts?.['not-checked'] ?? 0) > 0);
   const rows = round.jobs.map((j) => [
     j.phase,
     j.machine,
@@ -170,16 +180,22 @@ export function renderRerunTable(round: RoundOutcome): string {
     String(j.counts?.changed ?? '—'),
     String(j.counts?.unchanged ?? '—'),
     String(j.counts?.skipped ?? '—'),
+    ...(notChecked ? [String(j.counts?.['not-checked'] ?? '—')] : []),
     String(j.counts?.failed ?? '—'),
     j.ok ? '✓ nothing changed' : `✗ ${j.notRun ? 'not run' : j.problems.join('; ')}`,
   ]);
-  return (
-    '\n' +
-    textTable(['phase', 'machine', 'status', 'changed', 'unchanged', 'skipped', 'failed', 'rerun'], rows)
-      .split('\n')
-      .map((line) => (line ? '  ' + line : line))
-      .join('\n')
-  );
+  const headers = [
+    'phase',
+    'machine',
+    'status',
+    'changed',
+    'unchanged',
+    'skipped',
+    ...(notChecked ? ['not checked'] : []),
+    'failed',
+    'rerun',
+  ];
+  return '\n' + textTable(headers, rows, { width, indent: '  ' });
 }
 
 /**
@@ -203,9 +219,15 @@ export function foldMerged(run: MergedRun): MergedRun {
   return { ...run, phases, rows };
 }
 
-export function renderMerged(title: string, folder: string, run: MergedRun, expectedFailures: string[] = []): string {
+export function renderMerged(
+  title: string,
+  folder: string,
+  run: MergedRun,
+  expectedFailures: string[] = [],
+  width = DEFAULT_WIDTH,
+): string {
   const note = expectedFailures.length ? `(failed as the rehearsal expects: ${expectedFailures.join(', ')})\n` : '';
-  return `\n-- ${title} (records: ${folder})\n` + mergedText(foldMerged(run)) + note;
+  return `\n-- ${title} (records: ${folder})\n` + mergedText(foldMerged(run), width) + note;
 }
 
 export function describeCertificate(label: string, cert: { thumbprint: string; notAfter: Date }): string {

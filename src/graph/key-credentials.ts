@@ -8,6 +8,7 @@
 // - a key's certificate is recognised by the SHA-1 of `key` when Graph returns it (single-object
 //   $select=keyCredentials), else by decoding customKeyIdentifier in any of the forms seen in the
 //   wild (raw thumbprint bytes, or the hex text itself) — never by assuming one stored form.
+import { daysLeft } from '../days.js';
 import { createHash, X509Certificate } from 'node:crypto';
 
 export interface KeyCredential {
@@ -182,7 +183,7 @@ export function summarizeKey(key: KeyCredential, now: Date): KeySummary {
     start: key.startDateTime,
     end: key.endDateTime,
     state: keyState(key, now),
-    daysLeft: Number.isNaN(end) ? null : Math.floor((end - now.getTime()) / DAY_MS),
+    daysLeft: Number.isNaN(end) ? null : daysLeft(end, now),
     addedBy: isToolkitKey(key) ? 'd365-exo-sync' : 'someone else',
     displayName: key.displayName,
   };

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { EntraConnection, Host, HostResult, InputDefinition } from './host.js';
+import type { EntraConnection, Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
 import { Masker } from '../secrets/masker.js';
 import { azureName } from '../pipeline/inputs.js';
 import { readServiceConnection } from './azure-connection.js';
@@ -110,6 +110,14 @@ export class AzureHost implements Host {
     } finally {
       this.out('##[endgroup]\n');
     }
+  }
+
+  /** The task's progress in the run view (`task.setprogress`), and a plain line when nothing was said for 30 s. */
+  progress(update: ProgressUpdate): void {
+    const text = inert(this.mask(update.text)).replace(/[\r\n;\]]/g, ' ');
+    if (update.percent !== undefined)
+      this.out(`##vso[task.setprogress value=${Math.max(0, Math.min(100, Math.round(update.percent)))};]${text}\n`);
+    if (update.kind === 'heartbeat') this.out(`${text}\n`);
   }
 
   tempDir(): string {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Host, HostResult, InputDefinition } from './host.js';
+import type { Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
 import { Masker } from '../secrets/masker.js';
 
 export interface CliIo {
@@ -12,6 +12,10 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** The terminal's width when stdout is one (tables fit it); undefined for a pipe or a file. */
+  columns?: number;
+  /** stderr is a terminal: progress is one live line instead of a line every 30 s. */
+  progressTty?: boolean;
 }
 
 export class CliHost implements Host {
@@ -32,14 +36,41 @@ export class CliHost implements Host {
     private readonly verbose = false,
   ) {}
 
+  /** The live progress line on a terminal, redrawn under every log line while a wait goes on. */
+  private live = '';
+
+  /** Writes a line to stderr; on a terminal the live line is cleared first and drawn again after it. */
+  private line(text: string): void {
+    if (this.live) this.io.stderr(`\r\x1b[2K${text}\n${this.live}`);
+    else this.io.stderr(text + '\n');
+  }
+
   readonly log = {
     debug: (m: string) => {
-      if (this.verbose) this.io.stderr(this.mask(m) + '\n');
+      if (this.verbose) this.line(this.mask(m));
     },
-    info: (m: string) => this.io.stderr(this.mask(m) + '\n'),
-    warn: (m: string) => this.io.stderr('warning: ' + this.mask(m) + '\n'),
-    error: (m: string) => this.io.stderr('error: ' + this.mask(m) + '\n'),
+    info: (m: string) => this.line(this.mask(m)),
+    warn: (m: string) => this.line('warning: ' + this.mask(m)),
+    error: (m: string) => this.line('error: ' + this.mask(m)),
   };
+
+  /** On a terminal one live line (phase step, state, elapsed); in a pipe or a file a line every 30 s. */
+  progress(update: ProgressUpdate): void {
+    const text = this.mask(update.text);
+    if (!this.io.progressTty) {
+      if (update.kind === 'heartbeat') this.io.stderr(text + '\n');
+      return;
+    }
+    const width = this.io.columns ?? 100;
+    const shown = text.length >= width ? text.slice(0, width - 2) + '…' : text;
+    if (update.kind === 'done') {
+      this.live = '';
+      this.io.stderr(`\r\x1b[2K${shown}\n`);
+    } else {
+      this.live = shown;
+      this.io.stderr(`\r\x1b[2K${shown}`);
+    }
+  }
 
   getInput(input: InputDefinition): string | undefined {
     const value = this.values[input.name] ?? input.default;

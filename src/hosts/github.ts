@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import { mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Host, HostResult, InputDefinition } from './host.js';
+import type { Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
 import { Masker } from '../secrets/masker.js';
 
 /** A line of our own output must never be read as a workflow command (`::set-output::`, `::add-mask::`...). */
@@ -67,6 +67,11 @@ export class GitHubHost implements Host {
     } finally {
       core.endGroup();
     }
+  }
+
+  /** Inside the phase's log group: a line when nothing was said for 30 s (each round has its own log line). */
+  progress(update: ProgressUpdate): void {
+    if (update.kind === 'heartbeat') core.info(inert(this.mask(update.text)));
   }
 
   tempDir(): string {

@@ -39,6 +39,21 @@ export interface EntraConnection {
     | { kind: 'certificate'; pem: string };
 }
 
+/** One state of a long wait, for a live line or a pipeline's progress display. */
+export interface ProgressUpdate {
+  /** What is waited for: "Test & Enable". */
+  title: string;
+  /** Where it stands: "37 of 40 have a result, 1 failed". */
+  detail: string;
+  elapsedMs: number;
+  /** title, detail and elapsed time as one line. */
+  text: string;
+  /** 0–100 when it is known. */
+  percent?: number;
+  /** update: a new state; heartbeat: no news for 30 s (write a line anyway); done: the wait is over. */
+  kind: 'update' | 'heartbeat' | 'done';
+}
+
 export type HostResult = 'succeeded' | 'succeeded-with-issues' | 'failed';
 
 export interface Host {
@@ -57,6 +72,11 @@ export interface Host {
   /** Appends markdown to the job summary (GitHub step summary, Azure DevOps uploaded summary, CLI: nothing). */
   writeSummary(markdown: string): Promise<void>;
   group<T>(title: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * Shows how a long wait goes: a live line on a terminal, the task's progress on Azure DevOps, a line in the log at
+   * least every 30 s. Optional: without it, waits write their heartbeat lines to the log.
+   */
+  progress?(update: ProgressUpdate): void;
   /** Folder for this run's records and temporary files (RUNNER_TEMP, Agent.TempDirectory, the OS temp folder). */
   tempDir(): string;
   /** Who runs this and where, for the audit record. */

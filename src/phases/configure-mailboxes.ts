@@ -295,7 +295,7 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   }
 
   const tests = await ctx.host.group('D365: Test & Enable', () =>
-    awaitTests(client, settings, selection, records, baselines, clock, log),
+    awaitTests(client, settings, selection, records, baselines, clock, log, ctx.host),
   );
   const failedIds = [...baselines.keys()].filter(
     (id) => !tests.timedOut.has(id) && testFailed(records.get(id)!, settings),

@@ -14,7 +14,15 @@ export const PHASE_IDS = [
 ] as const;
 export type PhaseId = (typeof PHASE_IDS)[number];
 
-export type StepStatus = 'changed' | 'unchanged' | 'skipped' | 'failed';
+/**
+ * "not-checked": a read-only check that could not run (its sign-in or an earlier read failed), so nothing is known;
+ * never shown as unchanged. Added after run-record@1 was first written: older records never carry it, readers
+ * treat unknown statuses as text.
+ */
+export type StepStatus = 'changed' | 'unchanged' | 'skipped' | 'not-checked' | 'failed';
+
+/** Every status, for renderers and readers of records. */
+export const STEP_STATUSES: readonly StepStatus[] = ['changed', 'unchanged', 'skipped', 'not-checked', 'failed'];
 
 /** What plan() returns: one intended change (or check), with the value now and the value wanted. */
 export interface Step {
@@ -42,6 +50,8 @@ export interface StepResult {
   evidence?: unknown;
   /** The underlying error, when status is "failed". */
   error?: string;
+  /** Why a step was "skipped" or "not-checked", in plain words ("sign-in failed"). */
+  reason?: string;
   /** A warning worth reading even when the step passed (expiry near, deadline near). */
   warnings?: string[];
 }

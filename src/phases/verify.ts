@@ -228,7 +228,7 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
     }
   }
   const tests = await ctx.host.group('D365: Test & Enable', () =>
-    awaitTests(client, settings, selection, records, baselines, clock, log),
+    awaitTests(client, settings, selection, records, baselines, clock, log, ctx.host),
   );
   const failedIds = selection.records
     .filter((r) => !tests.timedOut.has(r.id) && (baselines.has(r.id) ? testFailed(r, settings) : !healthy(r, settings)))

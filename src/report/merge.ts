@@ -4,7 +4,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PHASE_IDS } from '../phases/phase.js';
-import { isResult, markdownTable, renderValue, textTable } from './markdown.js';
+import { isResult, markdownTable, markedLines, renderValue } from './markdown.js';
+import { stepReason } from './status.js';
+import { DEFAULT_WIDTH, paragraph, textTable } from './text-table.js';
+import { timelineFromSteps } from './record-timeline.js';
+import { timelineMermaid, timelineText, type Timeline } from './timeline.js';
 import { RUN_RECORD_SCHEMA, type RunRecord } from './run-record.js';
 
 export interface RecordFile {
@@ -68,7 +72,10 @@ export interface MergedRow {
   machine: string;
   step: string;
   target: string;
+  /** The status as the record has it (changed, unchanged, skipped, not-checked, failed; "plan: create"...). */
   status: string;
+  /** Why a step was skipped or not checked. */
+  reason?: string;
   before: string;
   after: string;
   error?: string;
@@ -94,6 +101,8 @@ export interface MergedRun {
   rows: MergedRow[];
   outputs: Record<string, string>;
   warnings: string[];
+  /** The keys and certificates over time, as the run's records last saw them; absent when none did. */
+  timeline?: Timeline;
 }
 
 const unique = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))];
@@ -125,9 +134,15 @@ export function mergeRecords(files: RecordFile[]): MergedRun {
         before: renderValue(step.before, 60),
         after: renderValue(step.after, 60),
         ...(isResult(step) && step.error ? { error: step.error } : {}),
+        ...(isResult(step) && stepReason(step) ? { reason: stepReason(step) } : {}),
       });
     }
-    // Later phases win: they read back what earlier ones set.
+    // Later phases win: they read back what earlier ones set. A family of outputs (mailboxes-succeeded and
+    // mailboxes-failed) comes whole from one record, never half from configure-mailboxes and half from verify.
+    for (const name of Object.keys(record.outputs ?? {})) {
+      const family = outputFamily(name);
+      for (const earlier of Object.keys(outputs)) if (outputFamily(earlier) === family) delete outputs[earlier];
+    }
     Object.assign(outputs, record.outputs ?? {});
   }
   const runIds = unique(sorted.map((f) => f.record.runId));
@@ -146,6 +161,14 @@ export function mergeRecords(files: RecordFile[]): MergedRun {
     warnings.push(`no record of ${missing.join(', ')} (not run, skipped, or its artifact is missing)`);
   const starts = sorted.map((f) => f.record.startedAt).sort();
   const ends = sorted.map((f) => f.record.finishedAt).sort();
+  // Steps in the order they ran, so the last reading of the keys is the one drawn.
+  const byTime = [...sorted].sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
+  const timeline = ends.length
+    ? timelineFromSteps(
+        byTime.flatMap((f) => f.record.steps),
+        new Date(ends[ends.length - 1]!),
+      )
+    : undefined;
   return {
     status: sorted.some((f) => f.record.status !== 'succeeded') ? 'failed' : 'succeeded',
     runIds,
@@ -166,20 +189,32 @@ export function mergeRecords(files: RecordFile[]): MergedRun {
     rows,
     outputs,
     warnings,
+    ...(timeline ? { timeline } : {}),
   };
+}
+
+/** "mailboxes-failed" → "mailboxes": outputs that count the same things. */
+const outputFamily = (name: string) => name.split('-')[0]!;
+
+/** A merged row's state in words: "not checked (why)", "skipped (why)", "failed"... */
+function rowStatus(row: MergedRow): string {
+  if (row.status === 'not-checked') return `not checked (${row.reason ?? 'it could not run'})`;
+  if (row.status === 'skipped' && row.reason) return `skipped (${row.reason})`;
+  return row.status;
 }
 
 const STEP_HEADERS = ['phase', 'machine', 'step', 'target', 'status', 'before', 'after'];
 
 const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
 
-function stepCells(row: MergedRow): string[] {
+/** The cells of a step row; a job summary keeps the error in the status cell (markdown wraps it). */
+function stepCells(row: MergedRow, withError = false): string[] {
   const cells = [
     row.phase + (row.mode === 'plan' ? ' (plan)' : ''),
     row.machine,
     row.step,
     row.target,
-    row.status + (row.error ? `: ${row.error}` : ''),
+    rowStatus(row) + (withError && row.error ? `: ${row.error}` : ''),
     row.before,
     row.after,
   ];
@@ -204,30 +239,52 @@ export function mergedMarkdown(run: MergedRun): string {
       flat(p.error ?? ''),
     ]),
   );
-  md += '\n' + (run.rows.length ? markdownTable(STEP_HEADERS, run.rows.map(stepCells)) : '_No steps._\n');
+  md +=
+    '\n' +
+    (run.rows.length
+      ? markdownTable(
+          STEP_HEADERS,
+          run.rows.map((row) => stepCells(row, true)),
+        )
+      : '_No steps._\n');
   const outputs = Object.entries(run.outputs);
   if (outputs.length) md += '\n' + markdownTable(['output', 'value'], outputs);
   if (run.warnings.length) md += '\n' + run.warnings.map((w) => `> ⚠️ ${w}`).join('\n') + '\n';
+  if (run.timeline) md += '\n#### Validity timeline\n\n' + timelineMermaid(run.timeline);
   return md;
 }
 
-export function mergedText(run: MergedRun): string {
-  let text = `d365-exo-sync renewal report: ${headline(run)}\n`;
-  for (const url of run.runUrls) text += `  ${url}\n`;
+/** The merged report for the terminal: tables fitted to the width, each error once and in full below them. */
+export function mergedText(run: MergedRun, width = DEFAULT_WIDTH): string {
+  let text = paragraph(`d365-exo-sync renewal report: ${headline(run)}`, width, '', '  ');
+  for (const url of run.runUrls) text += paragraph(url, width, '  ');
   text +=
     '\n' +
     textTable(
-      ['phase', 'machine', 'status', 'started', 'error'],
-      run.phases.map((p) => [
-        p.phase + (p.mode === 'plan' ? ' (plan)' : ''),
-        p.machine,
-        p.status,
-        p.startedAt,
-        flat(p.error ?? ''),
-      ]),
+      ['phase', 'machine', 'status', 'started'],
+      run.phases.map((p) => [p.phase + (p.mode === 'plan' ? ' (plan)' : ''), p.machine, p.status, p.startedAt]),
+      { width },
     );
-  text += '\n' + (run.rows.length ? textTable(STEP_HEADERS, run.rows.map(stepCells)) : 'No steps.\n');
-  for (const [name, value] of Object.entries(run.outputs)) text += `output ${name}=${value}\n`;
-  for (const warning of run.warnings) text += `warning: ${warning}\n`;
+  text +=
+    '\n' +
+    (run.rows.length
+      ? textTable(
+          STEP_HEADERS,
+          run.rows.map((row) => stepCells(row)),
+          { width },
+        )
+      : 'No steps.\n');
+  const errors = [
+    ...run.rows.filter((r) => r.error).map((r) => `${r.phase} on ${r.machine}: ${r.step} (${r.target}): ${r.error}`),
+    // A phase error no step carries (the phase stopped before its steps).
+    ...run.phases
+      .filter((p) => p.error && !run.rows.some((r) => r.phase === p.phase && r.machine === p.machine && r.error))
+      .map((p) => `${p.phase} on ${p.machine}: ${p.error}`),
+  ];
+  if (errors.length) text += '\n';
+  for (const error of [...new Set(errors)]) text += markedLines('✗', flat(error), width);
+  for (const [name, value] of Object.entries(run.outputs)) text += paragraph(`output ${name}=${value}`, width);
+  for (const warning of run.warnings) text += paragraph(`warning: ${warning}`, width, '', '  ');
+  if (run.timeline) text += '\n' + timelineText(run.timeline, width);
   return text;
 }

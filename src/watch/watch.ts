@@ -1,6 +1,7 @@
 // watch: how long until something expires — the live TLS certificate of the D365 URL (and of AD FS
 // when configured) and the keys on the Dynamics service principal. A scheduled workflow runs it and
 // fails or opens an issue when fewer days than the threshold are left.
+import { daysText } from '../days.js';
 import type { Config } from '../config/schema.js';
 import { DYNAMICS_APP_ID } from '../config/schema.js';
 import { summarizeKey, type KeySummary } from '../graph/key-credentials.js';
@@ -52,7 +53,7 @@ export async function watch(options: WatchOptions): Promise<WatchReport> {
       days.push(cert.daysRemaining!);
       if (cert.daysRemaining! < options.minDays) {
         problems.push(
-          `${cert.url}: the TLS certificate expires in ${cert.daysRemaining} day(s) (${cert.notAfter}): renew it and run the renewal pipeline`,
+          `${cert.url}: the TLS certificate expires in ${daysText(cert.daysRemaining!)} (${cert.notAfter}): renew it and run the renewal pipeline`,
         );
       }
     }
@@ -73,7 +74,7 @@ export async function watch(options: WatchOptions): Promise<WatchReport> {
         days.push(longest);
         if (longest < options.minDays) {
           problems.push(
-            `the newest key on the Dynamics CRM service principal expires in ${longest} day(s): run the renewal with the new certificate`,
+            `the newest key on the Dynamics CRM service principal expires in ${daysText(longest)}: run the renewal with the new certificate`,
           );
         }
       }

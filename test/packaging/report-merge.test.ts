@@ -155,7 +155,7 @@ describe('report: one table from the records of a run', () => {
     assert.match(out.stderr, /warning: other[\\/]broken\.json: not valid JSON/);
   });
 
-  it('a failed phase makes the report fail, with its error in the table', async () => {
+  it('a failed phase makes the report fail, with its error in full below the table', async () => {
     const failed = join(dir, 'd365-exo-sync-records-verify');
     mkdirSync(failed, { recursive: true });
     const steps: RunRecord['steps'] = [
@@ -183,13 +183,33 @@ describe('report: one table from the records of a run', () => {
       const { cli, out } = io(dir);
       assert.equal(await reportCommand(['--dir', dir, '--run-id', '4242'], cli), 1);
       assert.match(out.stdout, /^d365-exo-sync renewal report: failed · run 4242/);
-      assert.match(out.stdout, /failed: EWS blocked by policy/);
+      // The error is below the table, once and in full, naming the phase, machine, step and target.
+      assert.match(out.stdout, /✗ verify on CRMAPP01: Mailbox test \(a\|b@contoso\.com\): EWS blocked by policy/);
       const md = io(dir);
       await reportCommand(['--dir', dir, '--run-id', '4242', '--format', 'markdown'], md.cli);
       assert.match(md.out.stdout, /a\\\|b@contoso\.com/, 'a | in a cell is escaped');
     } finally {
       rmSync(failed, { recursive: true, force: true });
     }
+  });
+
+  it('outputs that count the same things come from one record: mailboxes-succeeded and -failed together', () => {
+    const merged = mergeRecords([
+      {
+        file: 'a.json',
+        record: record('configure-mailboxes', 'runner', '2026-11-26T10:30:00.000Z', {
+          outputs: { 'mailboxes-succeeded': '39', 'mailboxes-failed': '1', 'organization-id': 'org' },
+        }),
+      },
+      {
+        file: 'b.json',
+        record: record('verify', 'runner', '2026-11-26T10:40:00.000Z', { outputs: { 'mailboxes-failed': '0' } }),
+      },
+    ]);
+    // verify re-tested every mailbox: its count stands alone, never beside configure-mailboxes' 39 of 40.
+    assert.equal(merged.outputs['mailboxes-failed'], '0');
+    assert.equal(merged.outputs['mailboxes-succeeded'], undefined);
+    assert.equal(merged.outputs['organization-id'], 'org');
   });
 
   it('report --json: the merged report as data', async () => {

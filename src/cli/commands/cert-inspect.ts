@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { inspectPfx, readPfxFile, type CertificateReport } from '../../cert/index.js';
 import { Masker } from '../../secrets/masker.js';
 import type { CliIo } from '../../hosts/cli-host.js';
-import { EXIT, parseCommandArgs, wholeDays, secretFromEnv, UsageError } from '../usage.js';
-import { textTable } from '../../report/markdown.js';
+import { EXIT, parseCommandArgs, wholeDays, secretFromEnv, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
+import { DEFAULT_WIDTH, textTable } from '../../report/text-table.js';
 
-export const CERT_INSPECT_HELP = `Usage: d365-exo-sync cert inspect --pfx FILE [--password-env VAR] [--host NAME]... [--min-days N] [--json]
+export const CERT_INSPECT_HELP = `Usage: d365-exo-sync cert inspect --pfx FILE [--password-env VAR] [--host NAME]... [--min-days N] [--json] [--wide]
 
 Checks a PFX before it is used: readable with its password, RSA 2048+ key matching a certificate,
 SHA-256 signature, dates, the host names it must cover, chain and EKU.
@@ -16,11 +16,12 @@ SHA-256 signature, dates, the host names it must cover, chain and EKU.
   --host NAME         a name the certificate must cover; repeat for several
   --min-days N        fewer days left than this is an error (default 14)
   --json              print the report as JSON
+  --wide              tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
 
 Exit: 0 usable, 1 not usable, 2 usage error.
 `;
 
-export function renderCertificateReport(report: CertificateReport): string {
+export function renderCertificateReport(report: CertificateReport, width = DEFAULT_WIDTH): string {
   const rows: [string, string][] = [
     ['usable', report.usable ? 'yes' : 'NO'],
     ['subject', report.subject ?? '—'],
@@ -35,13 +36,14 @@ export function renderCertificateReport(report: CertificateReport): string {
     ['signature', report.signatureAlgorithm ?? '—'],
     ['chain', report.chain.map((c) => c.subject).join(' <- ') || '—'],
   ];
-  let out = textTable(['field', 'value'], rows);
+  let out = textTable(['field', 'value'], rows, { width });
   if (report.problems.length) {
     out +=
       '\n' +
       textTable(
         ['severity', 'code', 'message'],
         report.problems.map((p) => [p.severity, p.code, p.message]),
+        { width },
       );
   }
   return out;
@@ -54,6 +56,7 @@ export async function certInspect(argv: string[], io: CliIo): Promise<number> {
     host: { type: 'string', multiple: true },
     'min-days': { type: 'string' },
     json: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(CERT_INSPECT_HELP);
@@ -66,7 +69,9 @@ export async function certInspect(argv: string[], io: CliIo): Promise<number> {
   if (password) masker.add(password);
   const pfx = readPfxFile(resolve(io.cwd, values.pfx), '--pfx');
   const { report } = inspectPfx(pfx, password, { hosts: values.host ?? [], minDays, now: new Date() });
-  const text = values.json ? JSON.stringify(report, null, 2) + '\n' : renderCertificateReport(report);
+  const text = values.json
+    ? JSON.stringify(report, null, 2) + '\n'
+    : renderCertificateReport(report, tableWidth(io, values.wide));
   io.stdout(masker.mask(text));
   return report.usable ? EXIT.ok : EXIT.failed;
 }

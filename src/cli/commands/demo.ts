@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliIo } from '../../hosts/cli-host.js';
 import { runDemo } from '../../demo/index.js';
-import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
+import { EXIT, parseCommandArgs, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
 
-export const DEMO_HELP = `Usage: d365-exo-sync demo [--records DIR] [--mailboxes N] [--json] [--verbose]
+export const DEMO_HELP = `Usage: d365-exo-sync demo [--records DIR] [--mailboxes N] [--json] [--verbose] [--wide]
 
 Rehearses the whole renewal on this machine, with nothing to set up: a throwaway CA and certificates,
 the Entra ID + Graph and D365 Web API emulators on loopback (HTTPS, trusted through that CA), and the
@@ -20,6 +20,7 @@ after which the demo plays the admin applying the fix and verify re-tests every 
   --mailboxes N   mailboxes in the D365 emulator (default 40, 10 to 500)
   --json          print the report (every run's merged records and the checks) as JSON
   --verbose       also print every job's log lines on stderr
+  --wide          tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
 
 Exit: 0 everything went as the rehearsal expects, 1 it did not (the output says what), 2 usage error.
 `;
@@ -30,6 +31,7 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     mailboxes: { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(DEMO_HELP);
@@ -59,6 +61,7 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     env: io.env,
     cwd: io.cwd,
     mailboxes,
+    width: tableWidth(io, values.wide),
     ...(json ? {} : { print: io.stdout }),
     ...(values.verbose ? { log: (line: string) => io.stderr(line + '\n') } : {}),
   });

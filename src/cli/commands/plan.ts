@@ -4,15 +4,25 @@ import type { CliIo } from '../../hosts/cli-host.js';
 import { CliHost } from '../../hosts/cli-host.js';
 import { PHASES } from '../../phases/registry.js';
 import type { Step } from '../../phases/phase.js';
-import { stepRows, textTable } from '../../report/markdown.js';
-import { EXIT, parseCommandArgs } from '../usage.js';
-import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
+import { stepsText } from '../../report/markdown.js';
+import { paragraph } from '../../report/text-table.js';
+import { timelineFromSteps } from '../../report/record-timeline.js';
+import { buildTimeline, timelineText } from '../../report/timeline.js';
+import { EXIT, parseCommandArgs, tableWidth, WIDE_OPTION } from '../usage.js';
+import {
+  buildContext,
+  CERTIFICATE_OPTIONS,
+  loadConfigOrReport,
+  parseSets,
+  readCertificate,
+  settableNames,
+} from '../context.js';
 import { UsageError } from '../usage.js';
 import { inspectPfx } from '../../cert/index.js';
 import { requiredHosts } from '../../phases/preflight/certificate-check.js';
 import { renderCertificateReport } from './cert-inspect.js';
 
-export const PLAN_HELP = `Usage: d365-exo-sync plan --config FILE [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--json]
+export const PLAN_HELP = `Usage: d365-exo-sync plan --config FILE [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--json] [--wide]
 
 Validates the config (and the certificate, when given) and shows, phase by phase in renewal order,
 the steps each would take. Changes nothing.
@@ -22,7 +32,8 @@ the steps each would take. Changes nothing.
   --pfx-base64-env VAR  ...or the name of an environment variable holding it as base64
   --password-env VAR    name of the environment variable holding the PFX password
   --set name=value      an output of an earlier phase (tenant-id, thumbprint, organization-id)
-  --json                machine-readable output
+  --json                machine-readable output (every value in full)
+  --wide                tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
 
 Exit: 0 plan made, 1 config or certificate invalid, 2 usage error.
 `;
@@ -42,6 +53,7 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
     ...CERTIFICATE_OPTIONS,
     set: { type: 'string', multiple: true },
     json: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(PLAN_HELP);
@@ -53,7 +65,13 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io);
   const certificate = readCertificate(values, io, host);
-  const ctx = buildContext(loaded.config, host, io, parseSets(values.set), certificate);
+  const ctx = buildContext(
+    loaded.config,
+    host,
+    io,
+    parseSets(values.set, { names: settableNames(PHASES), what: 'any phase' }),
+    certificate,
+  );
 
   const phases: PhasePlan[] = [];
   for (const phase of PHASES) {
@@ -82,17 +100,33 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
     const document = { valid: true, configHash: loaded.configHash, certificate: certificateReport, phases };
     io.stdout(host.mask(JSON.stringify(document, null, 2)) + '\n');
   } else {
-    io.stdout(`Plan for ${loaded.config.deployment.url} (${loaded.config.deployment.organization})\n`);
-    if (certificateReport) io.stdout('\nNew certificate\n' + host.mask(renderCertificateReport(certificateReport)));
+    const width = tableWidth(io, values.wide);
+    io.stdout(paragraph(`Plan for ${loaded.config.deployment.url} (${loaded.config.deployment.organization})`, width));
+    if (certificateReport)
+      io.stdout('\nNew certificate\n' + host.mask(renderCertificateReport(certificateReport, width)));
     for (const p of phases) {
-      io.stdout(`\n${p.id} — ${p.title}\n  runs on: ${p.runsOn}; changes: ${p.changes}\n`);
-      if (p.error) io.stdout(`  cannot plan from here: ${p.error}\n`);
+      io.stdout('\n' + paragraph(`${p.id} — ${p.title}`, width));
+      io.stdout(paragraph(`runs on: ${p.runsOn}; changes: ${p.changes}`, width, '  '));
+      if (p.error) io.stdout(host.mask(paragraph(`cannot plan from here: ${p.error}`, width, '  ', '    ')));
       else if (p.steps.length === 0) io.stdout('  nothing to do\n');
-      else {
-        const { headers, rows } = stepRows(p.steps);
-        io.stdout(host.mask(textTable(headers, rows)).replace(/^(?=.)/gm, '  '));
-      }
+      else io.stdout(host.mask(stepsText(p.steps, width, '  ')));
     }
+    const next =
+      certificateReport?.thumbprint && certificateReport.notAfter
+        ? {
+            thumbprint: certificateReport.thumbprint,
+            notAfter: certificateReport.notAfter,
+            ...(certificateReport.notBefore ? { notBefore: certificateReport.notBefore } : {}),
+          }
+        : undefined;
+    // Without keys or a certificate to draw, the dates that bound the renewal still are: today, the CA/B steps, EWS.
+    const timeline =
+      timelineFromSteps(
+        phases.flatMap((p) => p.steps),
+        ctx.now,
+        next ? { next } : {},
+      ) ?? buildTimeline({ now: ctx.now });
+    io.stdout('\n' + host.mask(timelineText(timeline, width)));
   }
   return certificateReport && !certificateReport.usable ? EXIT.failed : EXIT.ok;
 }

@@ -4,9 +4,9 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliIo } from '../../hosts/cli-host.js';
 import { mergedMarkdown, mergedText, mergeRecords, readRecords } from '../../report/merge.js';
-import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
+import { EXIT, parseCommandArgs, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
 
-export const REPORT_HELP = `Usage: d365-exo-sync report --dir DIR [--run-id ID] [--format text|markdown] [--json]
+export const REPORT_HELP = `Usage: d365-exo-sync report --dir DIR [--run-id ID] [--format text|markdown] [--json] [--wide]
 
 Merges the run records of one run into one table: every step of every phase on every machine, in
 renewal order, with the phases' status and outputs. DIR is searched recursively (downloaded pipeline
@@ -15,7 +15,8 @@ artifacts come one folder per job); JSON files that are not run records are skip
   --dir DIR         the folder holding the run records
   --run-id ID       only the records of this run (the pipeline run id in each record)
   --format FORMAT   text (default) or markdown (for a job summary)
-  --json            the merged report as JSON
+  --json            the merged report as JSON (every value in full)
+  --wide            text tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
 
 Exit: 0 every phase succeeded, 1 a phase failed or there is no record, 2 usage error.
 `;
@@ -26,6 +27,7 @@ export async function reportCommand(argv: string[], io: CliIo): Promise<number> 
     'run-id': { type: 'string' },
     format: { type: 'string' },
     json: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(REPORT_HELP);
@@ -47,6 +49,6 @@ export async function reportCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const merged = mergeRecords(selected);
   if (values.json) io.stdout(JSON.stringify({ ...merged, problems }, null, 2) + '\n');
-  else io.stdout(format === 'markdown' ? mergedMarkdown(merged) : mergedText(merged));
+  else io.stdout(format === 'markdown' ? mergedMarkdown(merged) : mergedText(merged, tableWidth(io, values.wide)));
   return merged.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }

@@ -3,12 +3,20 @@ import type { CliIo } from '../../hosts/cli-host.js';
 import { CliHost } from '../../hosts/cli-host.js';
 import { findPhase, PHASES } from '../../phases/registry.js';
 import { runPhase } from '../../phases/runner.js';
-import { stepRows, textTable } from '../../report/markdown.js';
-import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
-import { buildContext, CERTIFICATE_OPTIONS, loadConfigOrReport, parseSets, readCertificate } from '../context.js';
+import { stepsText } from '../../report/markdown.js';
+import { paragraph } from '../../report/text-table.js';
+import { EXIT, parseCommandArgs, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
+import {
+  buildContext,
+  CERTIFICATE_OPTIONS,
+  loadConfigOrReport,
+  parseSets,
+  readCertificate,
+  settableNames,
+} from '../context.js';
 import { resolve } from 'node:path';
 
-export const RUN_HELP = `Usage: d365-exo-sync run --config FILE --phase ID [--plan] [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--record-dir DIR] [--json]
+export const RUN_HELP = `Usage: d365-exo-sync run --config FILE --phase ID [--plan] [--pfx FILE | --pfx-base64-env VAR] [--password-env VAR] [--set name=value]... [--record-dir DIR] [--json] [--wide]
 
 Runs one phase: reads the current state, changes only what differs, reads it back, and writes a run
 record (JSON, never a secret). With --plan it only shows what it would change.
@@ -21,7 +29,9 @@ record (JSON, never a secret). With --plan it only shows what it would change.
   --password-env VAR    name of the environment variable holding the PFX password
   --set name=value      an output of an earlier phase (tenant-id, thumbprint, organization-id, verified)
   --record-dir DIR      where the run record goes (default: a folder in the temp directory, printed)
-  --json                print the run record
+  --json                print the run record (every value in full)
+  --wide                tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
+  --verbose             also print the debug lines
 
 Exit: 0 succeeded, 1 failed (the error says why), 2 usage error.
 `;
@@ -36,6 +46,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     'record-dir': { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(RUN_HELP);
@@ -51,7 +62,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io, {}, {}, values.verbose === true);
   const certificate = readCertificate(values, io, host);
-  const inputs = parseSets(values.set);
+  const inputs = parseSets(values.set, { names: settableNames([phase]), what: phase.id });
   const ctx = buildContext(loaded.config, host, io, inputs, certificate);
   const { record, recordFile } = await runPhase(phase, ctx, {
     mode: values.plan ? 'plan' : 'apply',
@@ -61,12 +72,14 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (json) {
     io.stdout(JSON.stringify(record, null, 2) + '\n');
   } else {
-    const { headers, rows } = stepRows(record.steps);
+    const width = tableWidth(io, values.wide);
     io.stdout(`${record.phase} (${record.mode}): ${record.status}\n\n`);
-    io.stdout(rows.length ? textTable(headers, rows) : 'No steps.\n');
-    for (const [name, value] of Object.entries(record.outputs)) io.stdout(`output ${name}=${value}\n`);
-    if (record.error) io.stdout(`\nerror: ${record.error}\n`);
-    io.stdout(`\nrun record: ${recordFile}\n`);
+    io.stdout(record.steps.length ? stepsText(record.steps, width) : 'No steps.\n');
+    for (const [name, value] of Object.entries(record.outputs)) io.stdout(paragraph(`output ${name}=${value}`, width));
+    // A phase error that no step carries (the phase stopped before its steps) is printed once, in full.
+    const stepFailed = record.steps.some((s) => 'status' in s && s.status === 'failed');
+    if (record.error && !stepFailed) io.stdout('\n' + paragraph(`error: ${record.error}`, width, '', '  '));
+    io.stdout('\n' + paragraph(`run record: ${recordFile}`, width, '', '  '));
   }
   return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }

@@ -3,14 +3,15 @@
 import { CliHost, type CliIo } from '../../hosts/cli-host.js';
 import { loadExtraCa } from '../../graph/http-client.js';
 import { createEntraServices } from '../../phases/entra/services.js';
-import { textTable } from '../../report/markdown.js';
+import { textTable } from '../../report/text-table.js';
+import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { defaultWatchUrls, watch } from '../../watch/watch.js';
 import { createServices } from '../../phases/services.js';
 import { readEwsState } from '../../phases/configure-exchange.js';
 import { loadConfigOrReport } from '../context.js';
-import { EXIT, parseCommandArgs, wholeDays, UsageError } from '../usage.js';
+import { EXIT, parseCommandArgs, tableWidth, wholeDays, UsageError, WIDE_OPTION } from '../usage.js';
 
-export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--exchange] [--json]
+export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--exchange] [--json] [--wide]
 
 Checks how long is left before something expires: the TLS certificate the D365 URL presents (and
 AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service principal in Entra ID.
@@ -22,6 +23,7 @@ AD FS, when adfs.url is configured) and the keys on the Dynamics CRM service pri
   --exchange      also read the tenant's EWS state for the Dynamics app (configure-exchange's reads,
                   read-only; needs the ExchangeOnlineManagement module); a tenant that blocks D365 fails
   --json          print the report as JSON
+  --wide          tables as wide as their cells (default: the terminal's width, COLUMNS or 100)
 
 Exit: 0 all fine, 1 something expires within --min-days or could not be checked, 2 usage error.
 `;
@@ -34,6 +36,7 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
     'skip-entra': { type: 'boolean' },
     exchange: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...WIDE_OPTION,
   });
   if (values.help) {
     io.stdout(WATCH_HELP);
@@ -84,7 +87,16 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
         `${k.state}, ends ${k.end ?? '—'}`,
       ]),
     ];
-    io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows)));
+    const width = tableWidth(io, values.wide);
+    io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows, { width })));
+    const timeline = buildTimeline({
+      now: new Date(report.checkedAt),
+      ...(report.keys ? { keys: report.keys } : {}),
+      current: report.certificates
+        .filter((c) => c.ok && c.thumbprint && c.notAfter)
+        .map((c) => ({ thumbprint: c.thumbprint!, notAfter: c.notAfter! })),
+    });
+    io.stdout('\n' + host.mask(timelineText(timeline, width)));
     io.stdout(host.mask(`\n${report.ews}\n`));
     io.stdout(
       report.ok

@@ -124,7 +124,16 @@ export const errorText = (error: unknown) => (error instanceof Error ? error.mes
 
 /** A result for a step that did not run because an earlier one failed. */
 export function skipped(id: string, title: string, target: string, because: string): StepResult {
-  return { id, title, target, status: 'skipped', before: null, after: null, evidence: { skippedBecause: because } };
+  return {
+    id,
+    title,
+    target,
+    status: 'skipped',
+    reason: because,
+    before: null,
+    after: null,
+    evidence: { skippedBecause: because },
+  };
 }
 
 /** The configured tenant, in words for plan and records. */

@@ -4,6 +4,7 @@
 // so the runner's clock does not matter) and every tested direction shows Success or Failure; a Failure
 // ends the wait for that mailbox at once (D365 may keep it scheduled for retries).
 import type { Logger } from '../../hosts/host.js';
+import { ProgressLine, type ProgressSink } from '../../hosts/progress.js';
 import type { WebApiClient } from '../../crm/client.js';
 import { TEST_STATUS, type MailboxRow } from '../../crm/entities.js';
 import type { Clock } from '../../crm/services.js';
@@ -25,6 +26,8 @@ export interface PollOptions {
   log: Logger;
   timeoutMs: number;
   failed?: (record: MailboxRecord) => boolean;
+  /** Where the progress goes (the host); default: heartbeat lines in the log. */
+  progress?: ProgressSink;
 }
 
 export interface PollOutcome {
@@ -37,32 +40,42 @@ export async function pollUntilDone(options: PollOptions): Promise<PollOutcome> 
   const total = pending.size;
   const started = clock.now().getTime();
   let rounds = 0;
-  while (pending.size) {
-    const elapsed = clock.now().getTime() - started;
-    if (elapsed >= options.timeoutMs) break;
-    await clock.sleep(Math.min(settings.pollIntervalMs, options.timeoutMs - elapsed));
-    rounds++;
-    for await (const page of client.pages<MailboxRow>(selection.pollPath)) {
-      for (const row of page) {
-        const id = row.mailboxid.toLowerCase();
-        if (!pending.has(id)) continue;
-        const record = records.get(id);
-        if (!record) continue;
-        refreshRecord(record, row, settings);
-        if (options.done(record)) pending.delete(id);
+  const line = new ProgressLine(options.progress ?? { log }, options.what, () => clock.now().getTime());
+  line.update(`0 of ${total} have a result`, 0);
+  try {
+    while (pending.size) {
+      const elapsed = clock.now().getTime() - started;
+      if (elapsed >= options.timeoutMs) break;
+      await clock.sleep(Math.min(settings.pollIntervalMs, options.timeoutMs - elapsed));
+      rounds++;
+      for await (const page of client.pages<MailboxRow>(selection.pollPath)) {
+        for (const row of page) {
+          const id = row.mailboxid.toLowerCase();
+          if (!pending.has(id)) continue;
+          const record = records.get(id);
+          if (!record) continue;
+          refreshRecord(record, row, settings);
+          if (options.done(record)) pending.delete(id);
+        }
       }
+      const finished = total - pending.size;
+      const failed = options.failed
+        ? [...records.values()].filter((r) => !pending.has(r.id) && options.failed!(r)).length
+        : 0;
+      const left = Math.max(0, Math.round((options.timeoutMs - (clock.now().getTime() - started)) / 60_000));
+      log.info(
+        `${options.what}: ${finished} of ${total} mailboxes have a result${failed ? ` (${failed} failed)` : ''}` +
+          (pending.size
+            ? `; waiting for ${pending.size}, about ${left} min left (round ${rounds})`
+            : ` (round ${rounds})`),
+      );
+      line.update(
+        `${finished} of ${total} have a result${failed ? `, ${failed} failed` : ''}`,
+        Math.round((finished / total) * 100),
+      );
     }
-    const finished = total - pending.size;
-    const failed = options.failed
-      ? [...records.values()].filter((r) => !pending.has(r.id) && options.failed!(r)).length
-      : 0;
-    const left = Math.max(0, Math.round((options.timeoutMs - (clock.now().getTime() - started)) / 60_000));
-    log.info(
-      `${options.what}: ${finished} of ${total} mailboxes have a result${failed ? ` (${failed} failed)` : ''}` +
-        (pending.size
-          ? `; waiting for ${pending.size}, about ${left} min left (round ${rounds})`
-          : ` (round ${rounds})`),
-    );
+  } finally {
+    line.done(`${total - pending.size} of ${total} have a result${pending.size ? `, ${pending.size} timed out` : ''}`);
   }
   return { rounds, timedOut: pending.size > 0 };
 }
@@ -98,6 +111,7 @@ export async function awaitTests(
   baselines: Map<string, string | null>,
   clock: Clock,
   log: Logger,
+  progress?: ProgressSink,
 ): Promise<TestRun> {
   const pending = new Set(baselines.keys());
   if (pending.size === 0) return { rounds: 0, timedOut: new Set() };
@@ -115,6 +129,7 @@ export async function awaitTests(
     what: 'Test & Enable',
     clock,
     log,
+    ...(progress ? { progress } : {}),
     timeoutMs: settings.pollTimeoutMs,
   });
   return { rounds: outcome.rounds, timedOut: new Set(pending) };

@@ -67,6 +67,10 @@ export const d365PreflightCheck: PreflightCheck = {
           'the D365 server could not be reached: check the URL, DNS, the firewall and the certificate the D365 site presents',
         ];
       }
+      // The checks that need the caller are listed as not checked, never left out.
+      const why = 'WhoAmI failed (see its error)';
+      for (const step of [STEPS.admin, STEPS.privileges, STEPS.organization])
+        results.push({ ...step, target, status: 'not-checked', reason: why, before: null, after: null });
       return { results };
     }
     results.push({

@@ -5,8 +5,8 @@
 //
 // for D365 v9 on-premises with Exchange Online (microsoft-facts §0).
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
+import { daysLeft, daysText } from '../../days.js';
 import {
-  DAY_MS,
   keysForCertificate,
   keyState,
   keyThumbprint,
@@ -35,8 +35,9 @@ const CHECKS = {
 
 type CheckName = keyof typeof CHECKS;
 
-const days = (until: Date | number, now: Date) =>
-  Math.floor(((typeof until === 'number' ? until : until.getTime()) - now.getTime()) / DAY_MS);
+const SIGN_IN_FAILED = 'the sign-in to Entra ID failed (see its error)';
+
+const days = daysLeft;
 
 /** The key the deployment signs with now: the one of the given thumbprint, else the valid Verify key that ends last. */
 function currentKey(keys: KeyCredential[], thumbprint: string | undefined, now: Date): KeyCredential | undefined {
@@ -112,7 +113,7 @@ export const entraCheck: PreflightCheck = {
           : {}),
       });
     } else {
-      result('permissions', { status: 'skipped', evidence: { skippedBecause: 'sign-in failed' } });
+      result('permissions', { status: 'not-checked', reason: SIGN_IN_FAILED });
     }
 
     let keys: KeyCredential[] | undefined;
@@ -163,8 +164,8 @@ export const entraCheck: PreflightCheck = {
         result('servicePrincipal', { status: 'failed', error: errorText(error) });
       }
     } else {
-      result('tenant', { status: 'skipped', evidence: { skippedBecause: 'sign-in failed' } });
-      result('servicePrincipal', { status: 'skipped', evidence: { skippedBecause: 'sign-in failed' } });
+      result('tenant', { status: 'not-checked', reason: SIGN_IN_FAILED });
+      result('servicePrincipal', { status: 'not-checked', reason: SIGN_IN_FAILED });
     }
 
     // Days left: the key in use (the given thumbprint's, else the valid one that ends last) and the new certificate.
@@ -189,7 +190,7 @@ export const entraCheck: PreflightCheck = {
           daysLeft: left,
         };
         if (left !== null && left < EXPIRY_WARNING_DAYS)
-          warnings.push(`the current key ${key.keyId} expires in ${left} day(s) (${key.endDateTime})`);
+          warnings.push(`the current key ${key.keyId} expires in ${daysText(left)} (${key.endDateTime})`);
       }
     }
     try {
@@ -204,13 +205,20 @@ export const entraCheck: PreflightCheck = {
         };
         if (left < 0) failure = `the new certificate ${cert.thumbprint} expired on ${cert.notAfter.toISOString()}`;
         else if (left < EXPIRY_WARNING_DAYS)
-          warnings.push(`the new certificate ${cert.thumbprint} expires in ${left} day(s)`);
+          warnings.push(`the new certificate ${cert.thumbprint} expires in ${daysText(left)}`);
       }
     } catch (error) {
       failure = errorText(error);
     }
+    // Without the keys the check is not done: it says so rather than looking passed.
+    const keysUnread = !keys
+      ? claims
+        ? 'the keys of the Dynamics CRM service principal could not be read (see its error)'
+        : SIGN_IN_FAILED
+      : undefined;
     result('expiry', {
-      status: failure ? 'failed' : 'unchanged',
+      status: failure ? 'failed' : keysUnread ? 'not-checked' : 'unchanged',
+      ...(keysUnread && !failure ? { reason: keysUnread } : {}),
       after,
       ...(warnings.length ? { warnings } : {}),
       ...(failure ? { error: failure } : {}),

@@ -109,12 +109,15 @@ export function createWindowsServices(
     : undefined;
   const timeoutMs = options.timeoutMs ?? DEFAULT_POWERSHELL_TIMEOUT_MS;
 
+  let warnedExtraModules = false;
   async function run(request: WindowsRunRequest): Promise<PhaseScriptResult> {
     const missing = extraModulePaths.filter((path) => !existsSync(path));
     if (missing.length) {
       throw new Error(`${extraModulesSource} names PowerShell modules that do not exist: ${missing.join(', ')}`);
     }
-    if (extraModulePaths.length) {
+    // Once per run, not once per PowerShell start (plan and apply each start one).
+    if (extraModulePaths.length && !warnedExtraModules) {
+      warnedExtraModules = true;
       host.log.warn(
         `loading extra PowerShell modules after D365ExoSync (${extraModulesSource}): ${extraModulePaths.join(', ')}. ` +
           'They replace Windows cmdlets: for tests and the demo only, never on a real server.',

@@ -104,7 +104,11 @@ function resultOf(spec: WindowsPhaseSpec, step: PhaseScriptStep, details: RunDet
       return { ...base, status: 'unchanged' };
     case 'skipped': {
       const note = details.skipNotes?.[step.id] ?? step.message;
-      return { ...base, status: 'skipped', ...(note ? { evidence: { ...toObject(base.evidence), note } } : {}) };
+      return {
+        ...base,
+        status: 'skipped',
+        ...(note ? { reason: note, evidence: { ...toObject(base.evidence), note } } : {}),
+      };
     }
     case 'failed':
       return { ...base, status: 'failed', error: step.message ?? 'failed' };
@@ -125,6 +129,7 @@ function notReached(spec: WindowsPhaseSpec, done: StepResult[], details: RunDeta
       title: def.title,
       target: details.server,
       status: 'skipped' as const,
+      reason: why,
       before: null,
       after: null,
       evidence: { note: why },

@@ -105,6 +105,15 @@ test('wrong password: exit 1, PFX_BAD_PASSWORD, the wrong password printed nowhe
   assert.ok(!stdout.includes(wrong) && !stderr.includes(wrong));
 });
 
+test('a password-protected PFX without --password-env: it says the PFX needs a password and how to give it', async () => {
+  const { code, stdout } = await runCli(['cert', 'inspect', '--pfx', good]);
+  assert.equal(code, 1);
+  const text = stdout.replace(/\s+/g, ' ');
+  assert.match(text, /This PFX is protected by a password and none was given/);
+  assert.match(text, /--password-env VAR/);
+  assert.doesNotMatch(text, /The password does not open this PFX/);
+});
+
 test('a file that is no PFX: exit 1, PFX_UNREADABLE', async () => {
   const text = join(scratch.path, 'notes.pfx');
   writeFileSync(text, 'this is not a certificate\n');

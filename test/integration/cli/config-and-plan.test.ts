@@ -26,8 +26,12 @@ test('config validate: problems come back with dotted paths and exit 1', async (
   assert.equal(code, 1);
   const result = JSON.parse(stdout);
   assert.equal(result.valid, false);
-  assert.deepEqual(Object.keys(result.problems[0]).sort(), ['message', 'path']);
+  // {path, message} is the contract; line, column and the quoted line were added (additive).
+  assert.deepEqual(Object.keys(result.problems[0]).sort(), ['column', 'line', 'message', 'path', 'source']);
   assert.equal(result.problems[0].path, 'deployment.servers.1.name');
+  const line = example.split('\n').findIndex((l) => l.includes('name: CRMASYNC01')) + 1;
+  assert.equal(result.problems[0].line, line);
+  assert.match(result.problems[0].source, /name: crmasync01\.contoso\.com/);
 });
 
 test('config validate: typographic quotes pasted into YAML are named with the field', async () => {
@@ -35,7 +39,7 @@ test('config validate: typographic quotes pasted into YAML are named with the fi
   const { code, stdout } = await runCli(['config', 'validate', '--config', file]);
   assert.equal(code, 1);
   assert.match(stdout, /deployment\.serviceAccounts\.web/);
-  assert.match(stdout, /U\+201C LEFT DOUBLE QUOTATION MARK/);
+  assert.match(stdout, /U\+201C\s+LEFT DOUBLE QUOTATION MARK/);
 });
 
 test('config validate: a JSON config works the same', async () => {
@@ -145,4 +149,51 @@ test('run --phase preflight writes a run record with the config hash and a deadl
   const deadline = record.steps.find((s: { id: string }) => s.id === 'deadline.end-of-support');
   assert.match(deadline.warnings[0], /until 2027-04-01/);
   assert.equal(record.steps.find((s: { id: string }) => s.id === 'config.valid').status, 'unchanged');
+});
+
+test('plan fits 80 and 100 columns (COLUMNS), --wide does not; --json has every value in full', async () => {
+  const file = writeConfig('fit.yml', example);
+  for (const columns of [80, 100]) {
+    const { code, stdout } = await runCli(['plan', '--config', file], { COLUMNS: String(columns) });
+    assert.equal(code, 0);
+    for (const line of stdout.split('\n')) assert.ok([...line].length <= columns, `${columns}: ${line}`);
+    assert.match(stdout, /Validity timeline \(/);
+  }
+  const wide = await runCli(['plan', '--config', file, '--wide'], { COLUMNS: '80' });
+  assert.ok(wide.stdout.split('\n').some((line) => line.length > 100));
+  // Without COLUMNS and without a terminal: 100.
+  const plain = await runCli(['plan', '--config', file]);
+  assert.ok(plain.stdout.split('\n').every((line) => [...line].length <= 100));
+  const json = JSON.parse((await runCli(['plan', '--config', file, '--json'])).stdout) as {
+    phases: Array<{ steps: Array<{ id: string; after: unknown }> }>;
+  };
+  const signIn = json.phases.flatMap((p) => p.steps).find((s) => s.id === 'entra.sign-in')!;
+  const full = JSON.stringify(signIn.after);
+  assert.ok(full.length > 80 && !full.includes('…'), 'the value --json gives is whole');
+  assert.ok(wide.stdout.includes(full.slice(0, 79) + '…'), 'the table shortens it');
+});
+
+test('an unknown --set name is a usage error that lists the names the phase takes', async () => {
+  const run = await runCli(['run', '--config', 'examples/contoso.yml', '--phase', 'verify', '--set', 'tenant-id=x']);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--set tenant-id: tenant-id is not an input of verify: use one of retest, thumbprint/);
+  const plan = await runCli(['plan', '--config', 'examples/contoso.yml', '--set', 'organisation-id=x']);
+  assert.equal(plan.code, 2);
+  assert.match(plan.stderr, /is not an input of any phase: use one of .*organization-id/);
+});
+
+test('cert --help and config --help list their commands; the help columns line up', async () => {
+  for (const group of ['cert', 'config']) {
+    const run = await runCli([group, '--help']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`Usage: d365-exo-sync ${group} <command>`));
+    assert.match(run.stdout, group === 'cert' ? /cert inspect --pfx FILE/ : /config validate --config FILE/);
+    assert.equal((await runCli([group])).code, 2);
+  }
+  const help = (await runCli(['--help'])).stdout;
+  const commands = help.split('\n').filter((line) => /^ {2}[a-z]/.test(line));
+  assert.equal(commands.length, 7);
+  const columns = new Set(commands.map((line) => /^ {2}\S.*?\S {2,}(?=\S)/.exec(line)![0].length));
+  assert.equal(columns.size, 1, `descriptions start at one column: ${[...columns].join(', ')}`);
+  for (const line of help.split('\n')) assert.ok(line.length <= 100, line);
 });

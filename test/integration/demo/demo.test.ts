@@ -14,6 +14,10 @@ import { PHASE_IDS, type StepResult } from '../../../src/phases/phase.js';
 import { readRecords, type RecordFile } from '../../../src/report/merge.js';
 import type { RunRecord } from '../../../src/report/run-record.js';
 import type { DemoReport } from '../../../src/demo/index.js';
+import { renderJob, renderMerged } from '../../../src/demo/render.js';
+import { mergeRecords } from '../../../src/report/merge.js';
+import { countSteps } from '../../../src/demo/expectations.js';
+import type { JobOutcome } from '../../../src/demo/rehearsal.js';
 
 const EWS_MAILBOX = 'user0007@contoso.com';
 const READ_ONLY = ['preflight', 'verify'];
@@ -112,7 +116,38 @@ describe('d365-exo-sync demo', suiteOptions(), () => {
       run.stdout.match(/d365-exo-sync renewal report: succeeded|d365-exo-sync renewal report: failed/g)?.length,
       3,
     );
-    assert.match(run.stdout, /phase\s+machine\s+status\s+changed\s+unchanged\s+skipped\s+failed\s+rerun/);
+    assert.match(
+      run.stdout,
+      /phase\s+machine\s+status\s+changed\s+unchanged\s+skipped\s+(not checked\s+)?failed\s+rerun/,
+    );
+    assert.match(run.stdout, /Validity timeline \(/);
+  });
+
+  it('fits 100 columns (no COLUMNS, no terminal), and 80 when the same jobs and reports are drawn for 80', () => {
+    for (const line of run.stdout.split('\n')) assert.ok([...line].length <= 100, line);
+    for (const round of ROUNDS) {
+      const found = recordsOf(join(records, round));
+      for (const width of [80, 100]) {
+        let text = renderMerged(round, round, mergeRecords(found), [], width);
+        for (const { record } of found) {
+          const job: JobOutcome = {
+            round: 'renewal-1',
+            phase: record.phase,
+            machine: record.machine,
+            name: `${record.phase} ${record.machine}`,
+            record,
+            counts: countSteps(record),
+            expected: record.status,
+            ok: true,
+            problems: [],
+            warnings: [],
+            seconds: 1,
+          };
+          text += renderJob(job, new Set(), width);
+        }
+        for (const line of text.split('\n')) assert.ok([...line].length <= width, `${round} at ${width}: ${line}`);
+      }
+    }
   });
 
   it('leaves the records folder: one folder per run and per job, the config, the fake servers and the log', () => {
@@ -267,7 +302,8 @@ describe('d365-exo-sync demo', suiteOptions(), () => {
     for (const { record } of found) {
       const name = `${record.phase} on ${record.machine}`;
       assert.equal(record.status, 'succeeded', `${name}: ${record.error ?? ''}`);
-      const unexpected = results(record).filter((s) => s.status !== 'unchanged' && s.status !== 'skipped');
+      // not-checked is not a change either.
+      const unexpected = results(record).filter((s) => !['unchanged', 'skipped', 'not-checked'].includes(s.status));
       assert.deepEqual(
         unexpected.map((s) => `${s.title}: ${s.status}`),
         [],

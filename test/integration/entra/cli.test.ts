@@ -143,6 +143,54 @@ describe('cloud phases through the CLI', { skip }, () => {
     assert.equal(emulator.state.dynamics().keyCredentials.length, 1);
   });
 
+  it('run: the output fits 80 and 100 columns; the record and --json have every cell in full', async () => {
+    emulator = await startSandbox();
+    emulator.state.addKeyCredential(DYNAMICS_APP_ID, {
+      certificate: foreign.cert.x509,
+      displayName: 'CN=crm.contoso.com',
+    });
+    const config = writeConfig('fit.yml');
+    const recordDir = join(files.dir, 'records-fit');
+    const args = (...more: string[]) => [
+      'run',
+      '--config',
+      config,
+      '--phase',
+      'register-entra',
+      '--pfx',
+      pfxFile,
+      '--password-env',
+      'PFX_PASSWORD_VAR',
+      '--record-dir',
+      recordDir,
+      ...more,
+    ];
+    const outputs: Record<string, string> = {};
+    for (const columns of ['80', '100']) {
+      const run = await runCli(args(), { ...env, COLUMNS: columns });
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      for (const line of run.stdout.split('\n'))
+        assert.ok([...line].length <= Number(columns), `${columns} columns: ${line}`);
+      outputs[columns] = run.stdout;
+    }
+    assert.match(outputs['80']!, /step +target +status/);
+    const wide = await runCli(args('--wide'), { ...env, COLUMNS: '80' });
+    assert.ok(
+      wide.stdout.split('\n').some((line) => line.length > 100),
+      '--wide does not fit the table to the terminal',
+    );
+    const json = await runCli(args('--json'), env);
+    const record = JSON.parse(json.stdout) as { steps: Array<{ title: string; before: unknown; after: unknown }> };
+    const saved = readdirSync(recordDir).map(
+      (f) => JSON.parse(readFileSync(join(recordDir, f), 'utf8')) as typeof record,
+    );
+    // A cell the table shortens (the key list) is whole in --json and in the record.
+    const step = record.steps.find((s) => JSON.stringify(s.after).length > 100);
+    assert.ok(step, 'a step with a long value');
+    assert.ok(outputs['100']!.includes('…'), 'the long value is shortened on the terminal');
+    assert.ok(saved.some((r) => r.steps.some((s) => JSON.stringify(s.after) === JSON.stringify(step.after))));
+  });
+
   it('register-entra --plan shows the diff and changes nothing', async () => {
     emulator = await startSandbox();
     emulator.state.addKeyCredential(DYNAMICS_APP_ID, {
