@@ -1,5 +1,6 @@
 // The D365 entities, attributes and option values the mailbox phases use. Values come from the entity
-// reference pages (see ../shared/reference/d365-webapi-facts.md §1); note that actdeliverymethod numbers
+// reference pages (MicrosoftDocs/dynamics-365-customer-engagement, ce/customerengagement/on-premises/developer/
+// entities/mailbox.md, emailserverprofile.md, systemuser.md, queue.md, tracelog.md); note that actdeliverymethod numbers
 // its options differently from the email delivery methods.
 
 /** mailbox/systemuser/queue incomingemaildeliverymethod. */
@@ -111,7 +112,9 @@ export function odataString(value: string): string {
 export function odataQuery(options: Record<string, string | number | undefined>): string {
   const parts = Object.entries(options)
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '')
-    .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`);
+    // encodeURIComponent leaves ' alone, but WHATWG URL (Node's HTTP client) encodes it in a query: encode it
+    // here, so the length measured before sending is the length on the wire.
+    .map(([name, value]) => `${name}=${encodeURIComponent(String(value)).replace(/'/g, '%27')}`);
   return parts.length ? '?' + parts.join('&') : '';
 }
 
