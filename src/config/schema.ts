@@ -225,6 +225,15 @@ const tenant = z
       })
       .optional()
       .describe('Overrides of the cloud endpoints (sovereign clouds, the sandbox)'),
+    graphTimeBudgetMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(120)
+      .default(10)
+      .describe(
+        'Time one phase may spend on Microsoft Graph: a Retry-After is waited out as given while it ends within this budget; a longer one fails the phase at once, naming the wait',
+      ),
   })
   .describe('The Entra ID tenant of Exchange Online');
 

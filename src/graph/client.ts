@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { Host } from '../hosts/host.js';
-import { sendWithRetry, type HttpOptions, type HttpResponse } from '../http/request.js';
+import { RetryAfterBeyondBudgetError, sendWithRetry, type HttpOptions, type HttpResponse } from '../http/request.js';
 import { GraphError, GraphResponseError, parseGraphErrorBody } from './errors.js';
 import type { KeyCredential, KeyCredentialPayload } from './key-credentials.js';
 import type { GraphOperation } from './permissions.js';
@@ -115,6 +115,12 @@ export class GraphClient implements GraphApi {
         },
       );
     } catch (error) {
+      if (error instanceof RetryAfterBeyondBudgetError) {
+        throw new Error(
+          `Microsoft Graph ${method} ${path}: ${error.message} (tenant.graphTimeBudgetMinutes); run the phase again later, or raise the budget. client-request-id ${clientRequestId}`,
+          { cause: error },
+        );
+      }
       // No answer at all after the retries (reset, refused, timed out): say which call, not only "socket hang up".
       throw new Error(
         `Microsoft Graph ${method} ${path} got no answer (${(error as Error).message}); client-request-id ${clientRequestId}`,

@@ -36,7 +36,7 @@ export interface NewKeyCredential {
   displayName: string;
 }
 
-export type KeyCredentialPayload = ResentKeyCredential | NewKeyCredential;
+export type KeyCredentialPayload = ResentKeyCredential | NewKeyCredential | KeyBytesResend;
 
 /** The facts of a certificate the cloud side needs. */
 export interface CertificateFacts {
@@ -125,6 +125,31 @@ export function resendForm(key: KeyCredential): ResentKeyCredential {
     startDateTime: key.startDateTime,
     type: key.type,
     usage: key.usage,
+  };
+}
+
+/**
+ * The other way to resend an existing key: its certificate bytes with type, usage and dates, without keyId and
+ * displayName, as CSS-Exchange's Remove-CertificateFromAzureServicePrincipal.ps1 does ("otherwise the PATCH call
+ * will fail") and as the Graph how-to for adding a certificate resends keys. Graph then assigns a new keyId, and
+ * the toolkit's displayName marker of an earlier key is not kept (retire-previous keeps such a key: safe side).
+ */
+export interface KeyBytesResend {
+  type: string;
+  usage: string;
+  key: string;
+  startDateTime: string | null;
+  endDateTime: string | null;
+}
+
+export function resendWithKeyBytes(key: KeyCredential): KeyBytesResend {
+  if (!key.key) throw new Error(`key credential ${key.keyId} was read without its certificate (key)`);
+  return {
+    type: key.type,
+    usage: key.usage,
+    key: key.key,
+    startDateTime: key.startDateTime,
+    endDateTime: key.endDateTime,
   };
 }
 

@@ -810,7 +810,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions): Promise
               'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
               log,
             );
-          patchServicePrincipal(sp, log.json);
+          patchServicePrincipal(sp, log.json, { refuseKeyIdOnlyResend: state.refuseKeyIdOnlyResend });
           state.patchesApplied++;
           return { status: 204, headers: {}, body: '' };
         },

@@ -100,6 +100,11 @@ export class EmulatorState {
   tokensIssued = 0;
   /** PATCH requests that changed a service principal. */
   patchesApplied = 0;
+  /**
+   * Refuse an existing key resent by keyId alone (without its `key`), as CSS-Exchange's
+   * Remove-CertificateFromAzureServicePrincipal.ps1 says some tenants do ("otherwise the PATCH call will fail").
+   */
+  refuseKeyIdOnlyResend = false;
 
   constructor(
     tenantId: string,
