@@ -147,7 +147,7 @@ const deployment = z
       .boolean()
       .default(true)
       .describe(
-        'install-certificate: remove older certificates with the same subject from LocalMachine\\My (CRM looks its certificate up by subject)',
+        'install-certificate: remove older certificates with the same subject from LocalMachine\\My, right after the new one is imported and before configure-crm (CRM looks its certificate up by subject; two with one subject fail with "Private key not found"). Keep the previous PFX for a rollback: the servers no longer hold it',
       ),
     powershellTimeoutMinutes: z
       .number()
@@ -370,7 +370,9 @@ const retire = z
     serverCertificates: z
       .boolean()
       .default(false)
-      .describe('Also remove the previous certificate from the server stores'),
+      .describe(
+        'No effect (kept so existing configs load; retire-previous warns when it is true): retire-previous changes only Entra ID. install-certificate already removes the previous certificate from LocalMachine\\My when it has the same subject (deployment.removeSameSubject)',
+      ),
   })
   .default({ expiredKeys: false, serverCertificates: false });
 

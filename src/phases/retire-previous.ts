@@ -111,7 +111,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   ];
 }
 
-async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+async function retireKeys(ctx: PhaseContext): Promise<PhaseOutcome> {
   const entra = requireEntra(ctx, PHASE_ID);
   const results: StepResult[] = [];
   const current = currentThumbprint(ctx);
@@ -227,6 +227,28 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   }
   results.push({ ...STEP, target, status: 'changed', before, after, evidence });
   return { results, outputs: { 'removed-key-ids': retire.remove.map((d) => d.key.keyId).join(','), thumbprint } };
+}
+
+/**
+ * retire.serverCertificates is accepted (the config file is a public contract) but does nothing: install-certificate
+ * already removes the previous certificate when it has the new one's subject (deployment.removeSameSubject), because
+ * CRM finds its certificate by subject, and a certificate with another subject stays until an admin removes it.
+ */
+export const SERVER_CERTIFICATES_IGNORED =
+  'retire.serverCertificates has no effect: retire-previous changes only Entra ID. install-certificate removes the previous certificate from LocalMachine\\My when it has the same subject (deployment.removeSameSubject); one with another subject stays until you remove it. Remove the key from the config to silence this warning';
+
+async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+  const outcome = await retireKeys(ctx);
+  if (!ctx.config.retire.serverCertificates) return outcome;
+  ctx.host.log.warn(SERVER_CERTIFICATES_IGNORED);
+  return {
+    ...outcome,
+    results: outcome.results.map((result) =>
+      result.id === STEP.id
+        ? { ...result, warnings: [...(result.warnings ?? []), SERVER_CERTIFICATES_IGNORED] }
+        : result,
+    ),
+  };
 }
 
 export const retirePreviousPhase: Phase = {

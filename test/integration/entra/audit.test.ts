@@ -81,6 +81,19 @@ describe('Graph audit', () => {
     );
   });
 
+  it('retire.serverCertificates does nothing but warn, on the retire step', async () => {
+    emulator = await startSandbox();
+    emulator.state.addKeyCredential(DYNAMICS_APP_ID, { certificate: current.cert.x509, displayName: null });
+    const config = sandboxConfig(emulator, {}, { expiredKeys: false, serverCertificates: true });
+    const host = new TestHost();
+    const outcome = await retirePreviousPhase.apply(
+      phaseContext(emulator, host, { config, inputs: { thumbprint: current.cert.thumbprint, verified: 'true' } }),
+    );
+    const step = outcome.results.find((r) => r.id === 'entra.retire-keys')!;
+    assert.equal(step.status, 'unchanged');
+    assert.match((step.warnings ?? []).join(' '), /retire\.serverCertificates has no effect/);
+  });
+
   it('a tenant that refuses both forms fails the step with both of Graph’s answers and leaves the keys as they were', async () => {
     emulator = await startSandbox();
     emulator.state.addKeyCredential(DYNAMICS_APP_ID, { certificate: foreign.cert.x509, displayName: null });
