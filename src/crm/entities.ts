@@ -46,7 +46,17 @@ export const EMAIL_PRIVILEGES: Record<string, string> = {
   prvCreateEmailServerProfile: 'Create on Email Server Profile',
   prvReadOrganization: 'Read on Organization',
   prvWriteOrganization: 'Write on Organization',
+  // Setting a lookup needs Append on the record and Append To on the record it points at.
+  prvAppendMailbox: 'Append on Mailbox (setting its email server profile)',
+  prvAppendToEmailServerProfile: 'Append To on Email Server Profile',
 };
+
+/**
+ * Privileges that must reach every user's record, with the depth that does: other users' mailboxes (and the
+ * approval, which D365 forwards to the user or queue) are outside Basic and Local depth unless they sit in the
+ * caller's business unit.
+ */
+export const ORGANIZATION_WIDE_PRIVILEGES = ['prvReadMailbox', 'prvWriteMailbox', 'prvAppendMailbox'];
 
 export const APPROVE_PRIVILEGE = 'prvApproveRejectEmailAddress';
 

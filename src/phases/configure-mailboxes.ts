@@ -41,9 +41,14 @@ import type { Logger } from '../hosts/host.js';
 const NEEDED_PRIVILEGES = [
   'prvReadMailbox',
   'prvWriteMailbox',
+  'prvAppendMailbox',
   'prvReadEmailServerProfile',
   'prvWriteEmailServerProfile',
   'prvCreateEmailServerProfile',
+  'prvAppendToEmailServerProfile',
+  // The organization's default profile (read always, written with email.profile.organizationDefault).
+  'prvReadOrganization',
+  'prvWriteOrganization',
   APPROVE_PRIVILEGE,
 ];
 
@@ -139,7 +144,14 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
     action: 'check',
     before: { systemAdministrator: caller.systemAdministrator, missingPrivileges: missing.map((m) => m.name) },
     after: { systemAdministrator: true, missingPrivileges: [] },
-    ...(missing.length ? { note: `missing: ${missing.map((m) => `${m.name} (${m.label})`).join('; ')}` } : {}),
+    ...(missing.length || caller.shallow.length
+      ? {
+          note: [
+            ...(missing.length ? [`missing: ${missing.map((m) => `${m.name} (${m.label})`).join('; ')}`] : []),
+            ...caller.shallow.map((s) => `${s.name} at ${s.depth} depth only (Global needed for every user's mailbox)`),
+          ].join('; '),
+        }
+      : {}),
   });
   const found = await readProfilesByName(client, settings.profileName);
   const profilePlan = planProfile(settings, found);

@@ -24,6 +24,10 @@ export function callerResult(caller: CallerInfo, needed: string[]): StepResult {
   if (!caller.systemAdministrator)
     warnings.push('the runner’s D365 account does not have the System Administrator role');
   for (const m of missing) warnings.push(`the runner’s D365 account lacks ${m.name} (${m.label})`);
+  for (const s of caller.shallow.filter((s) => needed.includes(s.name)))
+    warnings.push(
+      `the runner’s D365 account holds ${s.name} (${s.label}) at ${s.depth} depth only: mailboxes of users outside its reach fail with a privilege error; give it Organization (Global) depth`,
+    );
   return {
     id: 'crm.caller',
     title: 'D365 account the toolkit runs as',
@@ -36,7 +40,7 @@ export function callerResult(caller: CallerInfo, needed: string[]): StepResult {
       systemAdministrator: caller.systemAdministrator,
       roles: caller.roles,
     },
-    evidence: { privileges: caller.privileges },
+    evidence: { privileges: caller.privileges, depths: caller.depths },
     ...(warnings.length ? { warnings } : {}),
   };
 }

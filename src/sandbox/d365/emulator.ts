@@ -383,7 +383,7 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
         return ok({
           '@odata.context': `${publicApiBase}$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse`,
           RolePrivileges: privileges.map((name) => ({
-            Depth: 'Global',
+            Depth: state.callerDepths.get(name) ?? 'Global',
             PrivilegeId: state.privilegeIds.get(name),
             BusinessUnitId: state.businessUnitId,
             ...(options.privilegeNamesInResponse ? { PrivilegeName: name } : {}),
