@@ -707,6 +707,21 @@ export async function startEntraEmulator(options: EntraEmulatorOptions): Promise
         endpoint: 'graph-other',
         handle: (log) => graphError(400, 'BadRequest', `Invalid version: ${path.split('/')[1] ?? ''}`, log),
       };
+    if (rest === 'policies/defaultAppManagementPolicy' && method === 'GET') {
+      return {
+        endpoint: 'app-management-policy',
+        roles: GRAPH_ROLES.readAppManagementPolicy,
+        handle: () =>
+          json(
+            200,
+            {
+              '@odata.context': `${graph}/v1.0/$metadata#policies/defaultAppManagementPolicy/$entity`,
+              ...state.defaultAppManagementPolicy,
+            },
+            GRAPH_JSON_TYPE,
+          ),
+      };
+    }
     if (rest === 'organization' && method === 'GET') {
       return {
         endpoint: 'organization',

@@ -13,6 +13,8 @@ import {
 
 /** Application permissions Graph accepts per call (Graph permission tables, v1.0). */
 export const GRAPH_ROLES = {
+  // "Get tenantAppManagementPolicy": Policy.Read.All, or the application-configuration write role.
+  readAppManagementPolicy: ['Policy.Read.All', 'Policy.ReadWrite.ApplicationConfiguration'],
   readServicePrincipal: [
     'Application.Read.All',
     'Application.ReadWrite.All',
