@@ -1,7 +1,8 @@
 // The keyCredentials rules, as pure functions (no I/O), so they are tested on their own:
 // - PATCH replaces the whole collection, so every key to keep is resent; existing keys are resent
 //   WITHOUT `key` and `displayName` (resending displayName gives "Update to existing credential with
-//   KeyId '…' is not allowed.", microsoft-facts §1.7, field-problems §7);
+//   KeyId '…' is not allowed."; Microsoft's ConfigureCrmServerSideSync.ps1 in microsoft/PowerApps-Samples
+//   resends keys the same way; when a tenant refuses it, phases/entra/patch-keys.ts sends the other form);
 // - the new key: AsymmetricX509Cert / Verify, base64 DER, explicit start and end from the
 //   certificate, customKeyIdentifier = base64 of the 20 SHA-1 thumbprint bytes (what Graph itself
 //   fills in when it is omitted), and a displayName that marks it as added by this toolkit;

@@ -24,7 +24,7 @@ export const ROLES_ACCEPTED: Record<GraphOperation, readonly string[]> = {
   'read-app-management-policy': ['Policy.Read.All', 'Policy.ReadWrite.ApplicationConfiguration'],
 };
 
-/** What the toolkit asks for (microsoft-facts §1.6, minus the delegated User.Read it does not use). */
+/** What the toolkit asks for (the permissions ConfigureCrmServerSideSync.ps1 grants, minus the delegated User.Read it does not use). */
 export const ROLES_RECOMMENDED = ['Application.ReadWrite.All', 'Organization.Read.All'] as const;
 
 const OPERATION_WORDS: Record<GraphOperation, string> = {

@@ -3,7 +3,7 @@
 // configured one; the Dynamics CRM service principal exists; how many days the current key and the
 // new certificate have left. (The end-of-support deadline is preflight's deadline check, which needs no Graph.)
 //
-// for D365 v9 on-premises with Exchange Online (microsoft-facts §0).
+// for D365 v9 on-premises with Exchange Online ("Configure server-based authentication with Customer Engagement (on-premises) and Exchange Online").
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
 import {
   DAY_MS,

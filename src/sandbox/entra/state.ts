@@ -112,7 +112,8 @@ export class EmulatorState {
   defaultAppManagementPolicy: Record<string, unknown> = {
     id: '00000000-0000-0000-0000-000000000000',
     displayName: 'Default app management tenant policy',
-    description: 'Default tenant policy that enforces app management restrictions on applications and service principals.',
+    description:
+      'Default tenant policy that enforces app management restrictions on applications and service principals.',
     isEnabled: false,
     applicationRestrictions: { passwordCredentials: [], keyCredentials: [] },
     servicePrincipalRestrictions: { passwordCredentials: [], keyCredentials: [] },
