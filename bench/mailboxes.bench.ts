@@ -115,7 +115,8 @@ async function main(): Promise<void> {
   const { configureMailboxesPhase } = await import('../src/phases/configure-mailboxes.js');
   const { mailboxSettings } = await import('../src/phases/mailboxes/settings.js');
   const { selectMailboxes, mailboxColumns } = await import('../src/phases/mailboxes/select.js');
-  const { mailboxChange, mailboxPatch, hasWrites } = await import('../src/phases/mailboxes/changes.js');
+  const { mailboxChange, mailboxPatch, hasWrites, testScheduleTime } =
+    await import('../src/phases/mailboxes/changes.js');
   const { testFinished } = await import('../src/phases/mailboxes/poll.js');
   const { readCaller } = await import('../src/phases/mailboxes/caller.js');
   const { ensureProfile } = await import('../src/phases/mailboxes/steps.js');
@@ -213,11 +214,13 @@ async function main(): Promise<void> {
   });
   const selection = await selectMailboxes(client, settings);
   const baselines = new Map<string, string | null>();
+  const now = clock.now();
+  const testAt = testScheduleTime(now);
   for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId: profile.profileId, settings, canApprove: true });
+    const change = mailboxChange(record, { profileId: profile.profileId, settings, canApprove: true, now });
     if (!hasWrites(change)) continue;
-    await client.update('mailboxes', record.id, mailboxPatch(change, settings));
-    baselines.set(record.id, record.completedOn);
+    await client.update('mailboxes', record.id, mailboxPatch(change, settings, testAt));
+    baselines.set(record.id, testAt);
   }
   const select = odataQuery({ $select: mailboxColumns(settings).join(',') });
   const { refreshRecord } = await import('../src/phases/mailboxes/select.js');

@@ -42,7 +42,24 @@ const webApiCommon = {
   url: httpsUrl('deployment.webApi.url')
     .optional()
     .describe('Organization URL the runner reaches D365 under, when it differs from deployment.url'),
-  batchSize: z.number().int().min(1).max(1000).default(100).describe('Operations per $batch request (v9.0 limit: 100)'),
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe(
+      'Operations per $batch request. v9.0 allows at most 100: a larger value is sent as 100, with a warning (values up to 1000 stay valid so existing configs load)',
+    ),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(4)
+    .describe(
+      '$batch requests in flight at once when writing mailboxes (on-premises has no service-protection limits; 429/503 with Retry-After are still honoured)',
+    ),
   timeoutSeconds: z.number().int().min(5).max(600).default(100).describe('Timeout of one Web API request'),
   apiVersion: z.enum(['9.0', '9.1']).default('9.0').describe('Web API version in the URL: <url>/api/data/v9.0/'),
   pageSize: z
@@ -72,6 +89,16 @@ const webApiAdfs = z.strictObject({
   ),
   usernameEnv: envName('environment variable holding the service account user name'),
   passwordEnv: envName('environment variable holding the service account password'),
+  scope: z
+    .string()
+    .regex(
+      /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/,
+      'must be OAuth scope values separated by spaces, like openid',
+    )
+    .optional()
+    .describe(
+      'OAuth scope sent with the AD FS password grant; default: none (the AD FS 2016+ password flow needs grant_type, client_id, resource, username and password only)',
+    ),
   ...webApiCommon,
 });
 
@@ -122,7 +149,7 @@ const deployment = z
       .boolean()
       .default(true)
       .describe(
-        'install-certificate: remove older certificates with the same subject from LocalMachine\\My (CRM looks its certificate up by subject)',
+        'install-certificate: remove older certificates with the same subject from LocalMachine\\My, right after the new one is imported and before configure-crm (CRM looks its certificate up by subject; two with one subject fail with "Private key not found"). Keep the previous PFX for a rollback: the servers no longer hold it',
       ),
     powershellTimeoutMinutes: z
       .number()
@@ -137,7 +164,14 @@ const deployment = z
       .describe('Restart the async services and recycle the CRM app pool when a server changed'),
     webApi: z
       .discriminatedUnion('auth', [webApiWindows, webApiAdfs])
-      .default({ auth: 'windows', batchSize: 100, timeoutSeconds: 100, apiVersion: '9.0', pageSize: 5000 })
+      .default({
+        auth: 'windows',
+        batchSize: 100,
+        concurrency: 4,
+        timeoutSeconds: 100,
+        apiVersion: '9.0',
+        pageSize: 5000,
+      })
       .describe('How the toolkit reaches the D365 Web API'),
   })
   .describe('The D365 on-premises deployment');
@@ -204,6 +238,15 @@ const tenant = z
       })
       .optional()
       .describe('Overrides of the cloud endpoints (sovereign clouds, the sandbox)'),
+    graphTimeBudgetMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(120)
+      .default(10)
+      .describe(
+        'Time one phase may spend on Microsoft Graph: a Retry-After is waited out as given while it ends within this budget; a longer one fails the phase at once, naming the wait',
+      ),
   })
   .describe('The Entra ID tenant of Exchange Online');
 
@@ -393,7 +436,9 @@ const retire = z
     serverCertificates: z
       .boolean()
       .default(false)
-      .describe('Also remove the previous certificate from the server stores'),
+      .describe(
+        'No effect (kept so existing configs load; retire-previous warns when it is true): retire-previous changes only Entra ID. install-certificate already removes the previous certificate from LocalMachine\\My when it has the same subject (deployment.removeSameSubject)',
+      ),
   })
   .default({ expiredKeys: false, serverCertificates: false });
 

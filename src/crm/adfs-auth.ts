@@ -11,6 +11,8 @@ export interface AdfsPasswordOptions {
   resource: string;
   username: string;
   password: string;
+  /** OAuth scope, only when configured (the AD FS password flow does not need one). */
+  scope?: string;
   timeoutMs: number;
   ca?: string;
   /** Registers a value with the host's mask (host.registerSecret). */
@@ -74,13 +76,15 @@ export class AdfsPasswordAuth implements AuthProvider {
   }
 
   private async acquire(): Promise<string> {
+    // What the AD FS 2016+ password flow documents ("AD FS OpenID Connect/OAuth flows and application
+    // scenarios", resource owner password credentials grant): nothing else unless configured.
     const form = new URLSearchParams({
       grant_type: 'password',
       client_id: this.options.clientId,
       resource: this.options.resource,
       username: this.options.username,
       password: this.options.password,
-      scope: 'openid',
+      ...(this.options.scope ? { scope: this.options.scope } : {}),
     }).toString();
     const retry = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000, sleep: defaultSleep, ...this.options.retry };
     let res;

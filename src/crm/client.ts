@@ -1,6 +1,9 @@
 // The D365 Web API client: typed requests against <url>/api/data/v9.0/, pages streamed by following
 // @odata.nextLink verbatim, and change sets sent in $batch requests of at most `batchSize` operations.
 //
+// Up to `concurrency` $batch requests are in flight at once (on-premises has no service-protection limits;
+// 429/503 with Retry-After are still honoured by the transport).
+//
 // v9.0 has no odata.continue-on-error: D365 stops a batch at the first failed operation, rolls back
 // that operation's change set and leaves the rest of the batch unprocessed. So each unit of work (the
 // writes for one mailbox) is its own change set; when a batch stops, the failed unit is reported and
@@ -30,6 +33,9 @@ import {
 } from './transport.js';
 
 export const DEFAULT_API_VERSION = '9.0';
+/** "Batch requests can contain up to 100 individual requests" (CE Web API guide, execute batch operations, v9.0). */
+export const MAX_BATCH_OPERATIONS = 100;
+export const DEFAULT_BATCH_CONCURRENCY = 4;
 /** The Web API's own maximum page size (and its default). */
 export const MAX_PAGE_SIZE = 5000;
 
@@ -38,8 +44,12 @@ export interface WebApiClientOptions {
   url: string;
   apiVersion?: string;
   transport: Transport;
-  /** Operations per $batch request (v9.0 documents 100). */
+  /** Operations per $batch request; more than maxBatchSize is sent as maxBatchSize. */
   batchSize: number;
+  /** The server's batch limit (default 100, v9.0's documented limit). */
+  maxBatchSize?: number;
+  /** $batch requests in flight at once (default 4). */
+  concurrency?: number;
   /** Rows per page (Prefer: odata.maxpagesize), at most 5000. */
   pageSize?: number;
   log?: Logger;
@@ -98,6 +108,7 @@ export class WebApiClient {
   /** Operations per $batch: the configured size, lowered when D365 says a batch carries too many. */
   batchSize: number;
   readonly pageSize: number;
+  readonly concurrency: number;
   /** What this client asked for; the transport's `sent` counts the HTTP round trips (retries included). */
   readonly stats = { requests: 0, batches: 0, batchOperations: 0, maxBatchOperations: 0, pages: 0 };
   private readonly sleep: (ms: number) => Promise<void>;
@@ -109,7 +120,16 @@ export class WebApiClient {
     this.apiBase = `${options.url.replace(/\/+$/, '')}/api/data/v${version}/`;
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
       throw new Error('batchSize must be a positive integer');
-    this.batchSize = options.batchSize;
+    const limit = options.maxBatchSize ?? MAX_BATCH_OPERATIONS;
+    if (options.batchSize > limit) {
+      options.log?.warn(
+        `deployment.webApi.batchSize ${options.batchSize} is over the ${limit} operations a v9.0 $batch may carry: sending ${limit}`,
+      );
+    }
+    this.batchSize = Math.min(options.batchSize, limit);
+    this.concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
+      throw new Error('concurrency must be a positive integer');
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, options.pageSize ?? MAX_PAGE_SIZE));
     this.sleep = options.sleep ?? defaultSleep;
     this.maxUnitAttempts = options.maxUnitAttempts ?? 5;
@@ -268,102 +288,136 @@ export class WebApiClient {
     let window = Number.POSITIVE_INFINITY;
     let done = 0;
     let idleRounds = 0;
+    let inFlight = 0;
+    let stopped = false;
+    const waiting: Array<() => void> = [];
+    const wakeAll = () => waiting.splice(0).forEach((wake) => wake());
     const settle = (index: number, result: Omit<ChangeUnitResult<K>, 'key' | 'attempts'>) => {
       results[index] = { key: units[index]!.key, attempts: attempts[index]!, ...result };
       done++;
     };
 
-    while (queue.length) {
-      // Take units from the head while they fit into one batch.
-      const taken: number[] = [];
-      let operations = 0;
-      for (const index of queue) {
-        const size = units[index]!.operations.length;
-        if (taken.length >= window || operations + size > this.batchSize) break;
-        taken.push(index);
-        operations += size;
-      }
-      if (taken.length === 0) {
-        const index = queue[0]!;
-        const size = units[index]!.operations.length;
-        settle(index, {
-          ok: false,
-          error: new CrmError(
-            0,
-            '',
-            `a change set of ${size} operations does not fit a batch of ${this.batchSize}`,
-            '$batch',
-          ),
-        });
-        queue = queue.slice(1);
-        continue;
-      }
-      queue = queue.slice(taken.length);
-      for (const index of taken) {
-        attempts[index]!++;
-        if (options.prepare) units[index] = options.prepare(units[index]!);
-      }
+    // Each worker takes the next batch from the shared queue (synchronously, so no unit is taken twice),
+    // sends it, and puts what needs sending again at the head of the queue.
+    const worker = async (): Promise<void> => {
+      while (!stopped) {
+        if (!queue.length) {
+          if (inFlight === 0) return;
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          continue;
+        }
+        const taken: number[] = [];
+        let operations = 0;
+        for (const index of queue) {
+          const size = units[index]!.operations.length;
+          if (taken.length >= window || operations + size > this.batchSize) break;
+          taken.push(index);
+          operations += size;
+        }
+        if (taken.length === 0) {
+          const index = queue[0]!;
+          const size = units[index]!.operations.length;
+          settle(index, {
+            ok: false,
+            error: new CrmError(
+              0,
+              '',
+              `a change set of ${size} operations does not fit a batch of ${this.batchSize}`,
+              '$batch',
+            ),
+          });
+          queue = queue.slice(1);
+          continue;
+        }
+        queue = queue.slice(taken.length);
+        for (const index of taken) {
+          attempts[index]!++;
+          if (options.prepare) units[index] = options.prepare(units[index]!);
+        }
 
-      const outcome = await this.sendBatch(
-        taken.map((index) => units[index]!),
-        idempotent,
-      );
-      const before = done;
-      let answered = false;
-      const again: number[] = [];
-      if (outcome.kind === 'refused' && operations > 1 && TOO_MANY_OPERATIONS.test(outcome.error.crmMessage)) {
-        // The server's limit is lower than the configured batch size (v9.0 documents 100): halve and resend.
-        this.batchSize = Math.max(1, Math.floor(operations / 2));
-        this.options.log?.warn(
-          `D365 refused a $batch of ${operations} operations (${outcome.error.crmMessage}); sending at most ${this.batchSize} from now on: lower deployment.webApi.batchSize`,
-        );
-        for (const index of taken) attempts[index]!--;
-        queue = [...taken, ...queue];
-        continue;
-      }
-      if (outcome.kind === 'refused') {
-        // The whole request was refused (not multipart): every unit in it gets that error.
-        for (const index of taken) settle(index, { ok: false, error: outcome.error });
-      } else {
-        for (let position = 0; position < taken.length; position++) {
-          const index = taken[position]!;
-          const answer = outcome.answers[position];
-          if (answer) answered = true;
-          if (answer?.kind === 'ok') settle(index, { ok: true });
-          else if (answer?.kind === 'failed') {
-            const replacement =
-              attempts[index]! < this.maxUnitAttempts ? options.retryWith?.(units[index]!, answer.error) : undefined;
-            if (replacement) {
-              units[index] = replacement;
-              again.push(index);
-            } else settle(index, { ok: false, error: answer.error, failedOperation: answer.operation });
-          } else again.push(index);
+        inFlight++;
+        let outcome: Awaited<ReturnType<typeof this.sendBatch<K>>>;
+        try {
+          outcome = await this.sendBatch(
+            taken.map((index) => units[index]!),
+            idempotent,
+          );
+        } catch (error) {
+          stopped = true;
+          throw error;
+        } finally {
+          inFlight--;
+          wakeAll();
         }
-        if (outcome.ambiguous) {
-          // Narrowing down is not the units' fault: it does not use up their attempts.
-          window = Math.max(1, Math.ceil(taken.length / 2));
+        const before = done;
+        let answered = false;
+        const again: number[] = [];
+        if (outcome.kind === 'refused' && operations > 1 && TOO_MANY_OPERATIONS.test(outcome.error.crmMessage)) {
+          // The server's limit is lower than the batch size: halve and resend.
+          const lower = Math.max(1, Math.floor(operations / 2));
+          if (lower < this.batchSize) {
+            this.batchSize = lower;
+            this.options.log?.warn(
+              `D365 refused a $batch of ${operations} operations (${outcome.error.crmMessage}); sending at most ${this.batchSize} from now on: lower deployment.webApi.batchSize`,
+            );
+          }
           for (const index of taken) attempts[index]!--;
-        } else if (outcome.answers.some((answer) => answer?.kind === 'failed')) {
-          // The failure was pinned on a unit: full batches again.
-          window = Number.POSITIVE_INFINITY;
+          queue = [...taken, ...queue];
+          wakeAll();
+          continue;
         }
-      }
-      // Units without an answer go again, first, in their order; unless they were tried too often.
-      const retry = again.filter((index) => {
-        if (attempts[index]! < this.maxUnitAttempts) return true;
-        settle(index, {
-          ok: false,
-          error: new CrmError(0, '', `D365 did not answer this change set after ${attempts[index]} attempts`, '$batch'),
+        if (outcome.kind === 'refused') {
+          // The whole request was refused (not multipart): every unit in it gets that error.
+          for (const index of taken) settle(index, { ok: false, error: outcome.error });
+        } else {
+          for (let position = 0; position < taken.length; position++) {
+            const index = taken[position]!;
+            const answer = outcome.answers[position];
+            if (answer) answered = true;
+            if (answer?.kind === 'ok') settle(index, { ok: true });
+            else if (answer?.kind === 'failed') {
+              const replacement =
+                attempts[index]! < this.maxUnitAttempts ? options.retryWith?.(units[index]!, answer.error) : undefined;
+              if (replacement) {
+                units[index] = replacement;
+                again.push(index);
+              } else settle(index, { ok: false, error: answer.error, failedOperation: answer.operation });
+            } else again.push(index);
+          }
+          if (outcome.ambiguous) {
+            // Narrowing down is not the units' fault: it does not use up their attempts.
+            window = Math.max(1, Math.ceil(taken.length / 2));
+            for (const index of taken) attempts[index]!--;
+          } else if (outcome.answers.some((answer) => answer?.kind === 'failed')) {
+            // The failure was pinned on a unit: full batches again.
+            window = Number.POSITIVE_INFINITY;
+          }
+        }
+        // Units without an answer go again, first, in their order; unless they were tried too often.
+        const retry = again.filter((index) => {
+          if (attempts[index]! < this.maxUnitAttempts) return true;
+          settle(index, {
+            ok: false,
+            error: new CrmError(
+              0,
+              '',
+              `D365 did not answer this change set after ${attempts[index]} attempts`,
+              '$batch',
+            ),
+          });
+          return false;
         });
-        return false;
-      });
-      queue = [...retry, ...queue];
-      options.onProgress?.(done, units.length);
-      if (done === before && retry.length && !answered && !(outcome.kind === 'answered' && outcome.ambiguous)) {
-        idleRounds++;
-        await this.sleep(backoffMs(idleRounds, { baseDelayMs: 500, maxDelayMs: 30_000 }));
-      } else idleRounds = 0;
-    }
+        queue = [...retry, ...queue];
+        wakeAll();
+        options.onProgress?.(done, units.length);
+        if (done === before && retry.length && !answered && !(outcome.kind === 'answered' && outcome.ambiguous)) {
+          idleRounds++;
+          await this.sleep(backoffMs(idleRounds, { baseDelayMs: 500, maxDelayMs: 30_000 }));
+        } else idleRounds = 0;
+      }
+    };
+    const workers = Math.max(1, Math.min(this.concurrency, Math.ceil(units.length / this.batchSize) || 1));
+    await Promise.all(Array.from({ length: workers }, () => worker()));
     return results as ChangeUnitResult<K>[];
   }
 

@@ -1,5 +1,6 @@
 // The D365 entities, attributes and option values the mailbox phases use. Values come from the entity
-// reference pages (see ../shared/reference/d365-webapi-facts.md §1); note that actdeliverymethod numbers
+// reference pages (MicrosoftDocs/dynamics-365-customer-engagement, ce/customerengagement/on-premises/developer/
+// entities/mailbox.md, emailserverprofile.md, systemuser.md, queue.md, tracelog.md); note that actdeliverymethod numbers
 // its options differently from the email delivery methods.
 
 /** mailbox/systemuser/queue incomingemaildeliverymethod. */
@@ -45,7 +46,17 @@ export const EMAIL_PRIVILEGES: Record<string, string> = {
   prvCreateEmailServerProfile: 'Create on Email Server Profile',
   prvReadOrganization: 'Read on Organization',
   prvWriteOrganization: 'Write on Organization',
+  // Setting a lookup needs Append on the record and Append To on the record it points at.
+  prvAppendMailbox: 'Append on Mailbox (setting its email server profile)',
+  prvAppendToEmailServerProfile: 'Append To on Email Server Profile',
 };
+
+/**
+ * Privileges that must reach every user's record, with the depth that does: other users' mailboxes (and the
+ * approval, which D365 forwards to the user or queue) are outside Basic and Local depth unless they sit in the
+ * caller's business unit.
+ */
+export const ORGANIZATION_WIDE_PRIVILEGES = ['prvReadMailbox', 'prvWriteMailbox', 'prvAppendMailbox'];
 
 export const APPROVE_PRIVILEGE = 'prvApproveRejectEmailAddress';
 
@@ -111,7 +122,9 @@ export function odataString(value: string): string {
 export function odataQuery(options: Record<string, string | number | undefined>): string {
   const parts = Object.entries(options)
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '')
-    .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`);
+    // encodeURIComponent leaves ' alone, but WHATWG URL (Node's HTTP client) encodes it in a query: encode it
+    // here, so the length measured before sending is the length on the wire.
+    .map(([name, value]) => `${name}=${encodeURIComponent(String(value)).replace(/'/g, '%27')}`);
   return parts.length ? '?' + parts.join('&') : '';
 }
 

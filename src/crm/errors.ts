@@ -54,6 +54,11 @@ const HINTS: Array<[RegExp, string]> = [
   [/0x80060888/, 'an attribute or navigation name is wrong for this D365 version'],
   [/0x80044331/, 'D365 rejected a value: see the message for the attribute'],
   [/0x80040217/, 'the record does not exist (deleted, or another organization)'],
+  [/0x80041103/, 'a query function names a column (_x_value) instead of the attribute logical name'],
+  [
+    /404\.15/,
+    'IIS refused a query string longer than its request-filtering maxQueryString (2,048 bytes by default) before D365 saw it',
+  ],
 ];
 
 function hintFor(status: number, code: string, message: string): string | undefined {

@@ -5,12 +5,14 @@
 //   GET   /v1.0/servicePrincipals(appId='…')?$select=…                    the same, addressed by appId
 //   GET   /v1.0/servicePrincipals/{id}?$select=keyCredentials             the only read that returns `key`
 //   PATCH /v1.0/servicePrincipals/{id}  {keyCredentials:[…]} | {servicePrincipalNames:[…]}
+//   GET   /v1.0/policies/defaultAppManagementPolicy                       preflight: key restrictions (optional)
 // Every call carries a client-request-id; every error keeps Graph's code and request-id, and a 401/403
 // names the permission the call needs and the roles the token has.
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { Host } from '../hosts/host.js';
-import { sendWithRetry, type HttpOptions, type HttpResponse } from '../http/request.js';
+import { RetryAfterBeyondBudgetError, sendWithRetry, type HttpOptions, type HttpResponse } from '../http/request.js';
+import { toAppManagementPolicy, type AppManagementPolicy } from './app-management-policy.js';
 import { GraphError, GraphResponseError, parseGraphErrorBody } from './errors.js';
 import type { KeyCredential, KeyCredentialPayload } from './key-credentials.js';
 import type { GraphOperation } from './permissions.js';
@@ -45,6 +47,8 @@ export interface GraphApi {
   /** Single-object read with $select=keyCredentials: the keys with their `key` (certificate). */
   getKeyCredentials(servicePrincipalId: string): Promise<KeyCredential[]>;
   updateServicePrincipal(servicePrincipalId: string, patch: ServicePrincipalPatch): Promise<void>;
+  /** GET /v1.0/policies/defaultAppManagementPolicy (needs Policy.Read.All). */
+  getDefaultAppManagementPolicy(): Promise<AppManagementPolicy>;
 }
 
 export interface GraphClientOptions {
@@ -115,6 +119,12 @@ export class GraphClient implements GraphApi {
         },
       );
     } catch (error) {
+      if (error instanceof RetryAfterBeyondBudgetError) {
+        throw new Error(
+          `Microsoft Graph ${method} ${path}: ${error.message} (tenant.graphTimeBudgetMinutes); run the phase again later, or raise the budget. client-request-id ${clientRequestId}`,
+          { cause: error },
+        );
+      }
       // No answer at all after the retries (reset, refused, timed out): say which call, not only "socket hang up".
       throw new Error(
         `Microsoft Graph ${method} ${path} got no answer (${(error as Error).message}); client-request-id ${clientRequestId}`,
@@ -210,6 +220,11 @@ export class GraphClient implements GraphApi {
     if (!Array.isArray(json.keyCredentials))
       throw new GraphResponseError('GET', path, status, 'it has no keyCredentials array');
     return (json.keyCredentials as unknown[]).map((k) => toKeyCredential(k, path, status));
+  }
+
+  async getDefaultAppManagementPolicy(): Promise<AppManagementPolicy> {
+    const { json } = await this.getJson('/v1.0/policies/defaultAppManagementPolicy', 'read-app-management-policy');
+    return toAppManagementPolicy(json);
   }
 
   async updateServicePrincipal(servicePrincipalId: string, patch: ServicePrincipalPatch): Promise<void> {

@@ -18,6 +18,7 @@ import { sendWithRetry, type HttpOptions } from '../http/request.js';
 import { tenantSegment, type CloudEndpoints } from './endpoints.js';
 import { EntraSignInError } from './errors.js';
 import { createAzureHttpClient, type DiagnosingHttpClient } from './http-client.js';
+import { CachingCredential } from './token-cache.js';
 
 export type AuthConfig = Config['tenant']['auth'];
 
@@ -302,11 +303,14 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
       break;
     }
   }
-  return new MaskedCredential(
-    build,
-    host,
-    httpClient,
-    `app ${auth.clientId} in tenant ${tenant} (${describeAuth(auth)}) at ${endpoints.authorityHost}`,
+  // One token per scope for the run (see token-cache.ts), masked before it is first handed out.
+  return new CachingCredential(
+    new MaskedCredential(
+      build,
+      host,
+      httpClient,
+      `app ${auth.clientId} in tenant ${tenant} (${describeAuth(auth)}) at ${endpoints.authorityHost}`,
+    ),
   );
 }
 

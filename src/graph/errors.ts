@@ -97,9 +97,11 @@ function graphErrorMessage(d: GraphErrorDetails): string {
         ? d.tokenRoles.join(', ')
         : 'no application permissions at all'
       : 'unknown roles';
+    // A 403 has two possible causes, and Graph's answer does not always say which: name both.
     fix =
-      ` The token of ${app} carries ${held}; this call needs the application permission ${rolesNeededText(d.operation)}` +
-      ` with admin consent. Grant it in Entra ID (App registrations > ${d.appId ?? 'the app'} > API permissions > Microsoft Graph > Application permissions), grant admin consent, then run again.`;
+      ` Two possible causes: (1) a missing application permission: the token of ${app} carries ${held}; this call needs the application permission ${rolesNeededText(d.operation)}` +
+      ` with admin consent (Entra ID > App registrations > ${d.appId ?? 'the app'} > API permissions > Microsoft Graph > Application permissions, then grant admin consent);` +
+      ` (2) a Conditional Access policy for workload identities, or another tenant policy, blocking this app or this runner's address: check the Entra sign-in logs (service principal sign-ins) for request-id ${d.requestId ?? '(none given)'}${d.code ? ` and Graph's code ${d.code}` : ''}.`;
   } else if (d.status === 401) {
     fix =
       ' The access token was missing, expired or not meant for this Graph endpoint: check tenant.cloud and tenant.endpoints.graph,' +

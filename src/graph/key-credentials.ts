@@ -1,7 +1,8 @@
 // The keyCredentials rules, as pure functions (no I/O), so they are tested on their own:
 // - PATCH replaces the whole collection, so every key to keep is resent; existing keys are resent
 //   WITHOUT `key` and `displayName` (resending displayName gives "Update to existing credential with
-//   KeyId '…' is not allowed.", microsoft-facts §1.7, field-problems §7);
+//   KeyId '…' is not allowed."; Microsoft's ConfigureCrmServerSideSync.ps1 in microsoft/PowerApps-Samples
+//   resends keys the same way; when a tenant refuses it, phases/entra/patch-keys.ts sends the other form);
 // - the new key: AsymmetricX509Cert / Verify, base64 DER, explicit start and end from the
 //   certificate, customKeyIdentifier = base64 of the 20 SHA-1 thumbprint bytes (what Graph itself
 //   fills in when it is omitted), and a displayName that marks it as added by this toolkit;
@@ -37,7 +38,7 @@ export interface NewKeyCredential {
   displayName: string;
 }
 
-export type KeyCredentialPayload = ResentKeyCredential | NewKeyCredential;
+export type KeyCredentialPayload = ResentKeyCredential | NewKeyCredential | KeyBytesResend;
 
 /** The facts of a certificate the cloud side needs. */
 export interface CertificateFacts {
@@ -126,6 +127,31 @@ export function resendForm(key: KeyCredential): ResentKeyCredential {
     startDateTime: key.startDateTime,
     type: key.type,
     usage: key.usage,
+  };
+}
+
+/**
+ * The other way to resend an existing key: its certificate bytes with type, usage and dates, without keyId and
+ * displayName, as CSS-Exchange's Remove-CertificateFromAzureServicePrincipal.ps1 does ("otherwise the PATCH call
+ * will fail") and as the Graph how-to for adding a certificate resends keys. Graph then assigns a new keyId, and
+ * the toolkit's displayName marker of an earlier key is not kept (retire-previous keeps such a key: safe side).
+ */
+export interface KeyBytesResend {
+  type: string;
+  usage: string;
+  key: string;
+  startDateTime: string | null;
+  endDateTime: string | null;
+}
+
+export function resendWithKeyBytes(key: KeyCredential): KeyBytesResend {
+  if (!key.key) throw new Error(`key credential ${key.keyId} was read without its certificate (key)`);
+  return {
+    type: key.type,
+    usage: key.usage,
+    key: key.key,
+    startDateTime: key.startDateTime,
+    endDateTime: key.endDateTime,
   };
 }
 

@@ -3,7 +3,8 @@
 // the least privileged role first, then the higher ones that also work. Application.ReadWrite.OwnedBy
 // is left out on purpose: the toolkit's app does not own the first-party Dynamics service principal.
 
-export type GraphOperation = 'read-service-principal' | 'update-service-principal' | 'read-organization';
+export type GraphOperation =
+  'read-service-principal' | 'update-service-principal' | 'read-organization' | 'read-app-management-policy';
 
 export const ROLES_ACCEPTED: Record<GraphOperation, readonly string[]> = {
   'read-service-principal': [
@@ -19,15 +20,18 @@ export const ROLES_ACCEPTED: Record<GraphOperation, readonly string[]> = {
     'Directory.Read.All',
     'Directory.ReadWrite.All',
   ],
+  // Optional: only preflight's check of the tenant app management policy uses it.
+  'read-app-management-policy': ['Policy.Read.All', 'Policy.ReadWrite.ApplicationConfiguration'],
 };
 
-/** What the toolkit asks for (microsoft-facts §1.6, minus the delegated User.Read it does not use). */
+/** What the toolkit asks for (the permissions ConfigureCrmServerSideSync.ps1 grants, minus the delegated User.Read it does not use). */
 export const ROLES_RECOMMENDED = ['Application.ReadWrite.All', 'Organization.Read.All'] as const;
 
 const OPERATION_WORDS: Record<GraphOperation, string> = {
   'read-service-principal': 'read the service principal',
   'update-service-principal': 'update the key credentials and names of the service principal',
   'read-organization': 'read the organization (tenant id)',
+  'read-app-management-policy': "read the tenant's default app management policy",
 };
 
 export function describeOperation(operation: GraphOperation): string {

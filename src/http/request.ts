@@ -34,6 +34,27 @@ export interface HttpOptions {
   /** Whether a failed request may be retried (non-idempotent requests decide per call). */
   retryable?: (req: HttpRequest) => boolean;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * When set (epoch ms), a Retry-After is honoured as given, not capped at maxDelayMs, as long as the wait ends
+   * before this moment; a longer wait fails at once with RetryAfterBeyondBudgetError, naming the wait.
+   */
+  deadline?: number;
+  now?: () => number;
+}
+
+/** The server asked to wait longer than the time left. */
+export class RetryAfterBeyondBudgetError extends Error {
+  constructor(
+    readonly waitMs: number,
+    readonly leftMs: number,
+    readonly status: number,
+    url: string,
+  ) {
+    super(
+      `${new URL(url).origin}${new URL(url).pathname} answered HTTP ${status} with Retry-After ${Math.ceil(waitMs / 1000)} s, but only ${Math.max(0, Math.floor(leftMs / 1000))} s of the time budget are left`,
+    );
+    this.name = 'RetryAfterBeyondBudgetError';
+  }
 }
 
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
@@ -131,7 +152,12 @@ export async function sendWithRetry(req: HttpRequest, partial: Partial<HttpOptio
       if (!RETRY_STATUSES.has(res.status) || !mayRetry || attempt >= options.maxAttempts)
         return { ...res, attempts: attempt };
       reason = `HTTP ${res.status}`;
-      delay = Math.min(options.maxDelayMs, retryAfterMs(res.headers['retry-after']) ?? backoff(attempt, options));
+      const asked = retryAfterMs(res.headers['retry-after']);
+      if (asked !== undefined && options.deadline !== undefined) {
+        const left = options.deadline - (options.now ?? Date.now)();
+        if (asked > left) throw new RetryAfterBeyondBudgetError(asked, left, res.status, req.url);
+        delay = asked;
+      } else delay = Math.min(options.maxDelayMs, asked ?? backoff(attempt, options));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       const transient =

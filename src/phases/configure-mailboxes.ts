@@ -13,10 +13,16 @@ import {
 } from '../crm/entities.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readCaller } from './mailboxes/caller.js';
-import { describeSettings, hasWrites, mailboxChange, type MailboxChange } from './mailboxes/changes.js';
+import {
+  describeSettings,
+  hasWrites,
+  mailboxChange,
+  testScheduleTime,
+  type MailboxChange,
+} from './mailboxes/changes.js';
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
-import { planProfile, profileSummary, readProfilesByName } from './mailboxes/profile.js';
-import { awaitTests, pollUntilDone, testFailed } from './mailboxes/poll.js';
+import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
+import { awaitTests, pollUntilDone, testFailed, thresholdAfter } from './mailboxes/poll.js';
 import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
 import { selectMailboxes, type MailboxRecord, type Selection } from './mailboxes/select.js';
 import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
@@ -35,9 +41,14 @@ import type { Logger } from '../hosts/host.js';
 const NEEDED_PRIVILEGES = [
   'prvReadMailbox',
   'prvWriteMailbox',
+  'prvAppendMailbox',
   'prvReadEmailServerProfile',
   'prvWriteEmailServerProfile',
   'prvCreateEmailServerProfile',
+  'prvAppendToEmailServerProfile',
+  // The organization's default profile (read always, written with email.profile.organizationDefault).
+  'prvReadOrganization',
+  'prvWriteOrganization',
   APPROVE_PRIVILEGE,
 ];
 
@@ -119,8 +130,10 @@ async function deployOutlookApp(
 }
 
 async function plan(ctx: PhaseContext): Promise<Step[]> {
-  const { client } = requireCrm(ctx, 'configure-mailboxes');
+  const { client, clock } = requireCrm(ctx, 'configure-mailboxes');
   const settings = mailboxSettings(ctx.config);
+  // Refuses a malformed tenant-id input before the first request.
+  const tenantId = tenantIdOf(ctx);
   const caller = await readCaller(client);
   const steps: Step[] = [];
   const missing = caller.missing.filter((m) => NEEDED_PRIVILEGES.includes(m.name));
@@ -131,9 +144,18 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
     action: 'check',
     before: { systemAdministrator: caller.systemAdministrator, missingPrivileges: missing.map((m) => m.name) },
     after: { systemAdministrator: true, missingPrivileges: [] },
-    ...(missing.length ? { note: `missing: ${missing.map((m) => `${m.name} (${m.label})`).join('; ')}` } : {}),
+    ...(missing.length || caller.shallow.length
+      ? {
+          note: [
+            ...(missing.length ? [`missing: ${missing.map((m) => `${m.name} (${m.label})`).join('; ')}`] : []),
+            ...caller.shallow.map((s) => `${s.name} at ${s.depth} depth only (Global needed for every user's mailbox)`),
+          ].join('; '),
+        }
+      : {}),
   });
-  const profilePlan = planProfile(settings, tenantIdOf(ctx), await readProfilesByName(client, settings.profileName));
+  const found = await readProfilesByName(client, settings.profileName);
+  const profilePlan = planProfile(settings, found);
+  const tenantProblem = found.length === 1 ? tenantWarning(found[0], tenantId) : undefined;
   const profileStep = {
     id: PROFILE_STEP_ID,
     title: `Email server profile "${settings.profileName}" (Exchange Online (Hybrid))`,
@@ -159,6 +181,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
       action: 'update',
       before: profileSummary(profilePlan.profile),
       after: profilePlan.differences,
+      ...(tenantProblem ? { note: tenantProblem } : {}),
     });
   } else {
     profileId = profilePlan.profile.emailserverprofileid;
@@ -167,6 +190,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
       action: 'none',
       before: profileSummary(profilePlan.profile),
       after: profileSummary(profilePlan.profile),
+      ...(tenantProblem ? { note: tenantProblem } : {}),
     });
   }
   if (settings.organizationDefault) {
@@ -188,7 +212,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   const name = profileNamer(profileId === NEW_PROFILE ? undefined : profileId, settings);
   let tests = 0;
   for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId, settings, canApprove });
+    const change = mailboxChange(record, { profileId, settings, canApprove, now: clock.now() });
     const before = describeSettings(record, name);
     const after = { ...before };
     if ('incomingemaildeliverymethod' in change.settings) after.incoming = 'Server-Side Synchronization';
@@ -236,7 +260,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
     before: null,
     after: { scheduled: tests },
     note: settings.testAndEnable
-      ? `${tests} mailboxes will be tested; the run waits up to ${settings.pollTimeoutMs / 60_000} min for the results. Microsoft documents no Web API for Test & Enable: the toolkit sets ${settings.testFields.scheduled} (and clears ${settings.testFields.postponeUntil}) as the D365 server code does, and waits for ${settings.testFields.completedOn} to change (UNCONFIRMED; the names are configurable)`
+      ? `${tests} mailboxes will be tested; the run waits up to ${settings.pollTimeoutMs / 60_000} min for the results. Microsoft documents no Web API for Test & Enable: the toolkit sets ${settings.testFields.scheduled} with ${settings.testFields.postponeUntil} 5 minutes in the past (a null time is never picked up) and the three test statuses back to Not Run, then waits for ${settings.testFields.completedOn} at or after that time with a result in every tested direction (UNCONFIRMED; the names are configurable)`
       : 'email.mailboxes.testAndEnable is off',
   });
   return steps;
@@ -278,14 +302,17 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   const before = new Map(selection.records.map((r) => [r.id, describeSettings(r, name)]));
   const baselines = new Map<string, string | null>();
   const changes = new Map<string, MailboxChange>();
+  const now = clock.now();
+  const testAt = testScheduleTime(now);
   for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId, settings, canApprove });
+    const change = mailboxChange(record, { profileId, settings, canApprove, now });
     changes.set(record.id, change);
-    if (change.awaitTest) baselines.set(record.id, record.completedOn);
+    // Scheduled now: a completion at or after the postpone time written; scheduled earlier: a newer completion.
+    if (change.awaitTest) baselines.set(record.id, change.test ? testAt : thresholdAfter(record.completedOn));
   }
 
   const written = await ctx.host.group('D365: mailbox settings', () =>
-    writeMailboxChanges(client, selection.records, changes, settings, log),
+    writeMailboxChanges(client, selection.records, changes, settings, log, testAt),
   );
   for (const [id, change] of changes) {
     const record = records.get(id)!;
@@ -300,9 +327,11 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   const failedIds = [...baselines.keys()].filter(
     (id) => !tests.timedOut.has(id) && testFailed(records.get(id)!, settings),
   );
-  const details = failedIds.length
+  const alerts = failedIds.length
     ? await readAlertDetails(client, new Set(failedIds), clock, startedAt)
-    : new Map<string, string>();
+    : { details: new Map<string, string>() };
+  const details = alerts.details;
+  if (alerts.warning) log.warn(alerts.warning);
 
   let outlook: Awaited<ReturnType<typeof deployOutlookApp>> | undefined;
   if (settings.outlookApp)
@@ -374,8 +403,15 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
     before: null,
     after: null,
     evidence,
-    ...(selection.records.length === 0
-      ? { warnings: [`no mailbox matched email.mailboxes.select: ${settings.select}`] }
+    ...(selection.records.length === 0 || alerts.warning
+      ? {
+          warnings: [
+            ...(selection.records.length === 0
+              ? [`no mailbox matched email.mailboxes.select: ${settings.select}`]
+              : []),
+            ...(alerts.warning ? [alerts.warning] : []),
+          ],
+        }
       : {}),
     ...(failed
       ? {

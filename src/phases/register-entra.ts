@@ -31,6 +31,7 @@ import {
   type CloudState,
 } from './entra/common.js';
 import { requireEntra, type EntraServices } from './entra/services.js';
+import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
 
 const PHASE_ID = 'register-entra';
 const STEPS = {
@@ -152,24 +153,23 @@ async function addKey(
   }
   const spId = state.servicePrincipal.id;
   ctx.host.log.info(`Entra ID: ${newKeyNote(cert, state.keys.length)}`);
+  let form: ResendForm;
   try {
-    await entra.graph.updateServicePrincipal(spId, { keyCredentials: add.payload! });
+    ({ form } = await patchKeyCredentials(entra, spId, add.payload!, ctx.host.log));
   } catch (error) {
     return { result: await failedWithKeysRead(ctx, entra, state, errorText(error)) };
   }
-  const previousIds = state.keys.map((k) => k.keyId.toLowerCase());
   const check = await readBackUntil(
     entra,
     spId,
-    (keys) =>
-      keysForCertificate(keys, cert.thumbprint).length > 0 &&
-      previousIds.every((id) => keys.some((k) => k.keyId.toLowerCase() === id)),
+    (keys) => keysForCertificate(keys, cert.thumbprint).length > 0 && keysPresent(keys, state.keys, form),
   );
   const after = summaries(check.keys, ctx.now);
   const added = keysForCertificate(check.keys, cert.thumbprint)[0];
   const evidence = {
     verifiedBy: `GET /v1.0/servicePrincipals/${spId}?$select=keyCredentials`,
     reads: check.reads,
+    existingKeysResentBy: form === 'keyId' ? 'keyId' : 'key bytes (Graph refused the keyId form)',
     ...(added
       ? {
           keyId: added.keyId,
@@ -181,7 +181,7 @@ async function addKey(
       : {}),
   };
   if (!check.ok) {
-    const missing = previousIds.filter((id) => !check.keys.some((k) => k.keyId.toLowerCase() === id));
+    const missing = state.keys.filter((k) => !keysPresent(check.keys, [k], form)).map((k) => k.keyId);
     const why = added
       ? `key(s) ${missing.join(', ')} that were there before are gone`
       : `the new key ${cert.thumbprint} is not there`;

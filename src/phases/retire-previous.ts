@@ -25,6 +25,7 @@ import {
   type CloudState,
 } from './entra/common.js';
 import { requireEntra } from './entra/services.js';
+import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
 
 const PHASE_ID = 'retire-previous';
 const STEP = { id: 'entra.retire-keys', title: 'Remove superseded key credentials' } as const;
@@ -110,7 +111,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   ];
 }
 
-async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+async function retireKeys(ctx: PhaseContext): Promise<PhaseOutcome> {
   const entra = requireEntra(ctx, PHASE_ID);
   const results: StepResult[] = [];
   const current = currentThumbprint(ctx);
@@ -182,8 +183,9 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   }
   ctx.host.log.info(`Entra ID: ${planWords(retire)}`);
   const spId = state.servicePrincipal.id;
+  let form: ResendForm;
   try {
-    await entra.graph.updateServicePrincipal(spId, { keyCredentials: retire.payload! });
+    ({ form } = await patchKeyCredentials(entra, spId, retire.payload!, ctx.host.log));
   } catch (error) {
     let after: unknown;
     try {
@@ -195,16 +197,21 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
     return { results, outputs: {} };
   }
   const removedIds = retire.remove.map((d) => d.key.keyId.toLowerCase());
-  const keptIds = retire.keep.map((d) => d.key.keyId.toLowerCase());
+  const kept = retire.keep.map((d) => d.key);
   const check = await readBackUntil(entra, spId, (keys) => {
     const ids = keys.map((k) => k.keyId.toLowerCase());
-    return removedIds.every((id) => !ids.includes(id)) && keptIds.every((id) => ids.includes(id));
+    const removedGone =
+      form === 'keyId'
+        ? removedIds.every((id) => !ids.includes(id))
+        : retire.remove.every((d) => !keysPresent(keys, [d.key], form) || keysPresent(kept, [d.key], form));
+    return removedGone && keysPresent(keys, kept, form);
   });
   const after = summaries(check.keys, ctx.now);
   const evidence = {
     ...decisions,
     verifiedBy: `GET /v1.0/servicePrincipals/${spId}?$select=keyCredentials`,
     reads: check.reads,
+    existingKeysResentBy: form === 'keyId' ? 'keyId' : 'key bytes (Graph refused the keyId form)',
   };
   if (!check.ok) {
     results.push({
@@ -220,6 +227,28 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   }
   results.push({ ...STEP, target, status: 'changed', before, after, evidence });
   return { results, outputs: { 'removed-key-ids': retire.remove.map((d) => d.key.keyId).join(','), thumbprint } };
+}
+
+/**
+ * retire.serverCertificates is accepted (the config file is a public contract) but does nothing: install-certificate
+ * already removes the previous certificate when it has the new one's subject (deployment.removeSameSubject), because
+ * CRM finds its certificate by subject, and a certificate with another subject stays until an admin removes it.
+ */
+export const SERVER_CERTIFICATES_IGNORED =
+  'retire.serverCertificates has no effect: retire-previous changes only Entra ID. install-certificate removes the previous certificate from LocalMachine\\My when it has the same subject (deployment.removeSameSubject); one with another subject stays until you remove it. Remove the key from the config to silence this warning';
+
+async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
+  const outcome = await retireKeys(ctx);
+  if (!ctx.config.retire.serverCertificates) return outcome;
+  ctx.host.log.warn(SERVER_CERTIFICATES_IGNORED);
+  return {
+    ...outcome,
+    results: outcome.results.map((result) =>
+      result.id === STEP.id
+        ? { ...result, warnings: [...(result.warnings ?? []), SERVER_CERTIFICATES_IGNORED] }
+        : result,
+    ),
+  };
 }
 
 export const retirePreviousPhase: Phase = {

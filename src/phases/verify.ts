@@ -10,11 +10,17 @@ import type { CrmServices } from '../crm/services.js';
 import type { InputDefinition } from '../hosts/host.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
-import { describeSettings, healthy, wantedDirections } from './mailboxes/changes.js';
+import {
+  describeSettings,
+  healthy,
+  testSchedulePatch,
+  testScheduleTime,
+  wantedDirections,
+} from './mailboxes/changes.js';
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
 
 import { awaitTests, testFailed } from './mailboxes/poll.js';
-import { planProfile, profileSummary, readProfilesByName } from './mailboxes/profile.js';
+import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
 import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
 import { selectMailboxes, type MailboxRecord } from './mailboxes/select.js';
 import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
@@ -155,15 +161,17 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
     title: `Email server profile "${settings.profileName}"`,
     target: settings.profileName,
   };
-  const profilePlan = planProfile(settings, tenantIdOf(ctx), await readProfilesByName(client, settings.profileName));
+  const profilePlan = planProfile(settings, await readProfilesByName(client, settings.profileName));
   let profileId: string | undefined;
   if (profilePlan.kind === 'unchanged') {
     profileId = profilePlan.profile.emailserverprofileid;
+    const tenantProblem = tenantWarning(profilePlan.profile, tenantIdOf(ctx));
     results.push({
       ...profileBase,
       status: 'unchanged',
       before: profileSummary(profilePlan.profile),
       after: profileSummary(profilePlan.profile),
+      ...(tenantProblem ? { warnings: [tenantProblem] } : {}),
     });
   } else if (profilePlan.kind === 'update') {
     profileId = profilePlan.profile.emailserverprofileid;
@@ -210,6 +218,7 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
   const writeErrors = new Map<string, string>();
   if (retest && settings.testAndEnable) {
     const ready = selection.records.filter((r) => problems.get(r.id)!.length === 0);
+    const testAt = testScheduleTime(clock.now());
     const outcome = await client.executeChangeSets(
       ready.map((r) => ({
         key: r.id,
@@ -217,13 +226,13 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
           {
             method: 'PATCH' as const,
             path: `mailboxes(${r.id})`,
-            body: { [settings.testFields.scheduled]: true, [settings.testFields.postponeUntil]: null },
+            body: testSchedulePatch(settings, testAt),
           },
         ],
       })),
     );
     for (const result of outcome) {
-      if (result.ok) baselines.set(result.key, records.get(result.key)!.completedOn);
+      if (result.ok) baselines.set(result.key, testAt);
       else writeErrors.set(result.key, result.error?.message ?? 'failed');
     }
   }
@@ -233,9 +242,11 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
   const failedIds = selection.records
     .filter((r) => !tests.timedOut.has(r.id) && (baselines.has(r.id) ? testFailed(r, settings) : !healthy(r, settings)))
     .map((r) => r.id);
-  const details = failedIds.length
+  const alerts = failedIds.length
     ? await readAlertDetails(client, new Set(failedIds), clock, baselines.size ? startedAt : undefined)
-    : new Map<string, string>();
+    : { details: new Map<string, string>() };
+  const details = alerts.details;
+  if (alerts.warning) log.warn(alerts.warning);
 
   const outcomes: MailboxOutcome[] = selection.records.map((record) => {
     const setup = problems.get(record.id)!;
@@ -275,6 +286,7 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
       pollRounds: tests.rounds,
       roundTrips: client.roundTrips - startedTrips,
     },
+    ...(alerts.warning ? { warnings: [alerts.warning] } : {}),
     ...(failed ? { error: `${failed} mailboxes failed verification: see their steps for the fix` } : {}),
   });
   outputs['mailboxes-failed'] = String(failed);

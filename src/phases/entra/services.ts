@@ -62,7 +62,14 @@ export function createEntraServices(
 ): EntraServices {
   const endpoints = resolveCloudEndpoints(config.tenant);
   const ca = options.ca ?? loadExtraCa(env);
-  const http: Partial<HttpOptions> = { ...ENTRA_HTTP_DEFAULTS, ...options.http, ...(ca ? { ca } : {}) };
+  // Retry-After is honoured as Graph gives it, within the phase's time budget counted from here.
+  const now = options.http?.now ?? Date.now;
+  const http: Partial<HttpOptions> = {
+    ...ENTRA_HTTP_DEFAULTS,
+    deadline: now() + config.tenant.graphTimeBudgetMinutes * 60_000,
+    ...options.http,
+    ...(ca ? { ca } : {}),
+  };
   const credential = createCredential({ config, endpoints, host, env, http });
   // A pipeline service connection (Azure DevOps) replaces tenant.auth: name its app in messages and records.
   let connection: EntraConnection | undefined;

@@ -23,7 +23,7 @@ export const exchangeReadback: VerifyReadback = {
       result = await runExchange(ctx, await prepareExchange(ctx), 'plan');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      return [{ ...STEP, status: 'skipped', before: null, after: null, evidence: { note: `not checked: ${reason}` } }];
+      return [{ ...STEP, status: 'not-checked', reason, before: null, after: null }];
     }
     const line = countdownFromResult(ctx, result);
     const pending = result.steps.filter((s) => s.status === 'would-change');

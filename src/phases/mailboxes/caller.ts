@@ -4,6 +4,7 @@
 import type { WebApiClient } from '../../crm/client.js';
 import {
   EMAIL_PRIVILEGES,
+  ORGANIZATION_WIDE_PRIVILEGES,
   inFilter,
   odataQuery,
   sameId,
@@ -20,6 +21,10 @@ export interface CallerInfo {
   privileges: Record<string, boolean>;
   /** Email privileges not held, with the names the role editor shows. */
   missing: Array<{ name: string; label: string }>;
+  /** Privilege name → depth held (Basic, Local, Deep, Global), where D365 said it. */
+  depths: Record<string, string>;
+  /** Privileges that must reach other users' records but are held below Global depth. */
+  shallow: Array<{ name: string; label: string; depth: string }>;
 }
 
 export async function readCaller(
@@ -37,15 +42,22 @@ export async function readCaller(
   const known = await client.get<{ value: Array<{ privilegeid: string; name: string }> }>(
     `privileges${odataQuery({ $select: 'privilegeid,name', $filter: inFilter('name', wanted) })}`,
   );
-  const held = await client.get<{ RolePrivileges: Array<{ PrivilegeId: string; PrivilegeName?: string }> }>(
-    `systemusers(${me.UserId})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`,
-  );
+  const held = await client.get<{
+    RolePrivileges: Array<{ PrivilegeId: string; PrivilegeName?: string; Depth?: string | number }>;
+  }>(`systemusers(${me.UserId})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`);
   const heldIds = new Set(held.RolePrivileges.map((p) => p.PrivilegeId.toLowerCase()));
   const heldNames = new Set(held.RolePrivileges.map((p) => p.PrivilegeName).filter(Boolean));
   const privileges: Record<string, boolean> = {};
+  const depths: Record<string, string> = {};
   for (const name of wanted) {
     const id = known.value.find((p) => p.name.toLowerCase() === name.toLowerCase())?.privilegeid;
     privileges[name] = heldNames.has(name) || (!!id && heldIds.has(id.toLowerCase()));
+    // A privilege from several roles counts at its deepest.
+    const grants = held.RolePrivileges.filter(
+      (p) => p.PrivilegeName === name || (!!id && p.PrivilegeId.toLowerCase() === id.toLowerCase()),
+    );
+    const deepest = grants.map((p) => depthName(p.Depth)).sort((a, b) => DEPTHS.indexOf(b) - DEPTHS.indexOf(a))[0];
+    if (deepest) depths[name] = deepest;
   }
   return {
     userId: me.UserId,
@@ -57,5 +69,16 @@ export async function readCaller(
     missing: wanted
       .filter((name) => !privileges[name])
       .map((name) => ({ name, label: EMAIL_PRIVILEGES[name] ?? name })),
+    depths,
+    shallow: ORGANIZATION_WIDE_PRIVILEGES.filter(
+      (name) => privileges[name] && depths[name] && depths[name] !== 'Global',
+    ).map((name) => ({ name, label: EMAIL_PRIVILEGES[name] ?? name, depth: depths[name]! })),
   };
+}
+
+/** RetrieveUserPrivileges' PrivilegeDepth: the names, or the numbers of the enum (0 Basic … 3 Global). */
+const DEPTHS = ['Basic', 'Local', 'Deep', 'Global'];
+function depthName(depth: string | number | undefined): string {
+  if (typeof depth === 'number') return DEPTHS[depth] ?? String(depth);
+  return DEPTHS.find((d) => d.toLowerCase() === String(depth ?? '').toLowerCase()) ?? String(depth ?? '');
 }

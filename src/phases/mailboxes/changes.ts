@@ -30,6 +30,31 @@ export interface ChangeContext {
   settings: MailboxSettings;
   /** Whether the runner holds prvApproveRejectEmailAddress. */
   canApprove: boolean;
+  /** Now, on the runner's clock (whether a test scheduled earlier is due). */
+  now: Date;
+}
+
+/** The runner's clock may run ahead of D365's: the postpone time written is this much before now. */
+export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
+
+/** When a test scheduled now becomes due: now, less the clock-skew allowance (ISO, UTC). */
+export function testScheduleTime(now: Date): string {
+  return new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS).toISOString();
+}
+
+/**
+ * The attributes that schedule Test & Enable: the flag, a postpone time in the past (the scheduler only picks
+ * a test whose postpone time is at or before the moment it dequeues; null never is), and every direction's
+ * status back to Not Run, so that only this test's results count.
+ */
+export function testSchedulePatch(settings: MailboxSettings, at: string): Record<string, unknown> {
+  return {
+    [settings.testFields.scheduled]: true,
+    [settings.testFields.postponeUntil]: at,
+    incomingemailstatus: TEST_STATUS.notRun,
+    outgoingemailstatus: TEST_STATUS.notRun,
+    actstatus: TEST_STATUS.notRun,
+  };
 }
 
 /** Which directions are synchronised and therefore tested. */
@@ -73,8 +98,12 @@ export function mailboxChange(record: MailboxRecord, context: ChangeContext): Ma
   const approve = needsApproval && context.canApprove;
   const changed = Object.keys(changes).length > 0 || approve;
   const needsTest = settings.testAndEnable && (changed || !healthy(record, settings));
-  // A test already scheduled and due is only waited for, unless the mailbox is written anyway.
-  const alreadyDue = record.scheduled === true && !record.postponeUntil;
+  // A test already scheduled and due is only waited for, unless the mailbox is written anyway. A null postpone
+  // time never becomes due, so such a test is scheduled again.
+  const alreadyDue =
+    record.scheduled === true &&
+    !!record.postponeUntil &&
+    Date.parse(record.postponeUntil) <= context.now.getTime() + CLOCK_SKEW_ALLOWANCE_MS;
   const test = needsTest && (changed || !alreadyDue);
   return {
     settings: changes,
@@ -89,14 +118,12 @@ export function mailboxChange(record: MailboxRecord, context: ChangeContext): Ma
 export function mailboxPatch(
   change: MailboxChange,
   settings: MailboxSettings,
+  testAt: string,
   withApproval = true,
 ): Record<string, unknown> {
   const body: Record<string, unknown> = { ...change.settings };
   if (change.approve && withApproval) body.emailrouteraccessapproval = APPROVAL.approved;
-  if (change.test) {
-    body[settings.testFields.scheduled] = true;
-    body[settings.testFields.postponeUntil] = null;
-  }
+  if (change.test) Object.assign(body, testSchedulePatch(settings, testAt));
   return body;
 }
 

@@ -1,8 +1,10 @@
-// Waiting for D365's asynchronous service: one paged query over all selected mailboxes per round (never
-// one request per mailbox), until every awaited mailbox has a result or the time is up. A test is
-// finished when testmailboxaccesscompletedon moved on from its value before the run (D365's own clock,
-// so the runner's clock does not matter) and every tested direction shows Success or Failure; a Failure
-// ends the wait for that mailbox at once (D365 may keep it scheduled for retries).
+// Waiting for D365's asynchronous service: paged queries over all selected mailboxes per round (never one
+// request per mailbox), until every awaited mailbox has a result or the time is up. A test is finished when
+// testmailboxaccesscompletedon is at or after the mailbox's threshold (the postpone time this run wrote with
+// the test, or just after the completion time seen before the run for a test scheduled earlier) and every
+// tested direction shows Success or Failure. The statuses are reset to Not Run in the write that schedules a
+// test, so a result left from an earlier test is never taken for this one. A Failure ends the wait for that
+// mailbox at once (D365 may keep it scheduled for retries).
 import type { Logger } from '../../hosts/host.js';
 import { ProgressLine, type ProgressSink } from '../../hosts/progress.js';
 import type { WebApiClient } from '../../crm/client.js';
@@ -48,8 +50,8 @@ export async function pollUntilDone(options: PollOptions): Promise<PollOutcome> 
       if (elapsed >= options.timeoutMs) break;
       await clock.sleep(Math.min(settings.pollIntervalMs, options.timeoutMs - elapsed));
       rounds++;
-      for await (const page of client.pages<MailboxRow>(selection.pollPath)) {
-        for (const row of page) {
+      for (const path of selection.pollPaths) {
+        for await (const row of client.rows<MailboxRow>(path)) {
           const id = row.mailboxid.toLowerCase();
           if (!pending.has(id)) continue;
           const record = records.get(id);
@@ -80,13 +82,20 @@ export async function pollUntilDone(options: PollOptions): Promise<PollOutcome> 
   return { rounds, timedOut: pending.size > 0 };
 }
 
-/** Test & Enable finished for a mailbox, judged against its completion time before the run. */
-export function testFinished(record: MailboxRecord, baseline: string | null, settings: MailboxSettings): boolean {
-  if (!record.completedOn || record.completedOn === baseline) return false;
+/** Test & Enable finished for a mailbox: completed at or after `threshold` (null: any completion) with results. */
+export function testFinished(record: MailboxRecord, threshold: string | null, settings: MailboxSettings): boolean {
+  if (!record.completedOn) return false;
+  if (threshold !== null && !(Date.parse(record.completedOn) >= Date.parse(threshold))) return false;
   const wanted = wantedDirections(record, settings);
   const statuses = [record.incomingStatus, record.outgoingStatus, ...(wanted.act ? [record.actStatus] : [])];
   if (statuses.some((s) => s === TEST_STATUS.failure)) return true;
   return statuses.every((s) => s === TEST_STATUS.success || s === TEST_STATUS.failure);
+}
+
+/** The threshold for a test scheduled before this run: just after the completion time seen now. */
+export function thresholdAfter(completedOn: string | null): string | null {
+  if (!completedOn || Number.isNaN(Date.parse(completedOn))) return null;
+  return new Date(Date.parse(completedOn) + 1).toISOString();
 }
 
 /** A finished test with a Failure in a tested direction. */
@@ -102,7 +111,7 @@ export interface TestRun {
   timedOut: Set<string>;
 }
 
-/** Waits for Test & Enable of the given mailboxes; `baselines` holds completedOn before the run. */
+/** Waits for Test & Enable of the given mailboxes; `baselines` holds each one's threshold (see testFinished). */
 export async function awaitTests(
   client: WebApiClient,
   settings: MailboxSettings,

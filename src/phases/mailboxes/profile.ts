@@ -1,6 +1,9 @@
 // The "Exchange Online (Hybrid)" email server profile with the values the D365 UI sets for that server
-// type (d365-webapi-facts.md §2): server-to-server authentication, same settings for outgoing,
-// autodiscover or explicit EWS locations, and the Exchange Online tenant id. Only what differs is written.
+// type (emailserverprofile.md in the on-premises entity reference): server-to-server authentication, same
+// settings for outgoing, autodiscover or explicit EWS locations, and "Use Default Tenant ID". Only what differs
+// is written. exchangeonlinetenantid is read, never written: while usedefaulttenantid is true D365 keeps the
+// deployment's S2STenantId there (configure-crm sets it), so writing another value would be a difference that
+// comes back on every run.
 import type { WebApiClient } from '../../crm/client.js';
 import {
   AUTH_PROTOCOL_AUTO_DETECT,
@@ -39,7 +42,7 @@ const SERVER_TYPES: Record<number, string> = {
 };
 
 /** The attribute values the profile must have (compared with what D365 holds). */
-export function wantedProfile(settings: MailboxSettings, tenantId: string | undefined): Record<string, unknown> {
+export function wantedProfile(settings: MailboxSettings): Record<string, unknown> {
   const wanted: Record<string, unknown> = {
     servertype: SERVER_TYPE_EXCHANGE_ONLINE_HYBRID,
     incomingcredentialretrieval: CREDENTIALS_SERVER_TO_SERVER,
@@ -55,7 +58,6 @@ export function wantedProfile(settings: MailboxSettings, tenantId: string | unde
     incominguseimpersonation: false,
     statecode: 0,
   };
-  if (tenantId) wanted.exchangeonlinetenantid = tenantId.toLowerCase();
   return wanted;
 }
 
@@ -109,12 +111,8 @@ export type ProfilePlan =
   | { kind: 'unchanged'; profile: EmailServerProfileRow }
   | { kind: 'conflict'; message: string; profiles: EmailServerProfileRow[] };
 
-export function planProfile(
-  settings: MailboxSettings,
-  tenantId: string | undefined,
-  found: EmailServerProfileRow[],
-): ProfilePlan {
-  const wanted = wantedProfile(settings, tenantId);
+export function planProfile(settings: MailboxSettings, found: EmailServerProfileRow[]): ProfilePlan {
+  const wanted = wantedProfile(settings);
   if (found.length === 0) return { kind: 'create', body: profileCreateBody(settings, wanted) };
   if (found.length > 1) {
     return {
@@ -133,6 +131,16 @@ export function planProfile(
   }
   const differences = profileDifferences(profile, wanted);
   return Object.keys(differences).length ? { kind: 'update', profile, differences } : { kind: 'unchanged', profile };
+}
+
+/** A warning when the profile's tenant (the deployment's S2STenantId) is not the Exchange Online tenant. */
+export function tenantWarning(
+  profile: EmailServerProfileRow | undefined,
+  tenantId: string | undefined,
+): string | undefined {
+  const held = profile?.exchangeonlinetenantid;
+  if (!profile || !tenantId || !held || held.toLowerCase() === tenantId.toLowerCase()) return undefined;
+  return `the profile's Exchange Online tenant id is ${held} (the deployment's S2STenantId, used while "Use Default Tenant ID" is on), not the tenant ${tenantId}: run configure-crm, which sets S2STenantId`;
 }
 
 /** A readable summary of a profile for before/after. */

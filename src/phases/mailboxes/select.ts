@@ -3,7 +3,8 @@
 // approval status is read from the mailbox's user or queue, where D365 keeps it (an approval written on
 // the mailbox is forwarded there).
 import type { WebApiClient } from '../../crm/client.js';
-import { inFilter, odataQuery, type MailboxRow } from '../../crm/entities.js';
+import { odataQuery, type MailboxRow } from '../../crm/entities.js';
+import { anyOf, chunkedPaths, QUERY_STRING_BUDGET, queryBytes } from '../../crm/query-chunks.js';
 import type { MailboxSettings } from './settings.js';
 
 export interface MailboxRecord {
@@ -38,14 +39,17 @@ export interface Selection {
   records: MailboxRecord[];
   /** Configured addresses without a mailbox in D365. */
   missing: string[];
-  /** The query that reads every selected mailbox's state again (one paged query per poll round). */
-  pollPath: string;
+  /** The queries that read every selected mailbox's state again (paged; one set per poll round). */
+  pollPaths: string[];
   /** Whether a row of the poll query belongs to the selection. */
   selected: Set<string>;
 }
 
-/** Up to this many values go into one In() filter; beyond, the whole set is streamed and filtered here. */
-export const IN_FILTER_LIMIT = 50;
+/**
+ * A list of values is read with filtered queries when it takes at most this many requests (each query string
+ * sized under IIS's limit, see crm/query-chunks.ts); a longer list streams the whole set and filters here.
+ */
+export const MAX_FILTERED_QUERIES = 10;
 
 export function mailboxColumns(settings: MailboxSettings): string[] {
   return [
@@ -74,21 +78,50 @@ export function mailboxColumns(settings: MailboxSettings): string[] {
   ];
 }
 
-/** The server-side filter on mailboxes for the selection (narrowed further on this side). */
-export function mailboxFilter(settings: MailboxSettings): string {
-  if (settings.select === 'filter') return `(${settings.filter})`;
-  if (
-    settings.select === 'addresses' &&
-    settings.addresses.length <= IN_FILTER_LIMIT &&
-    settings.addresses.length > 0
-  ) {
-    return `statecode eq 0 and ${inFilter('emailaddress', settings.addresses)}`;
-  }
-  return 'statecode eq 0';
+function mailboxQuery(settings: MailboxSettings, filter: string): string {
+  return `mailboxes${odataQuery({ $select: mailboxColumns(settings).join(','), $filter: filter })}`;
 }
 
-export function mailboxPath(settings: MailboxSettings): string {
-  return `mailboxes${odataQuery({ $select: mailboxColumns(settings).join(','), $filter: mailboxFilter(settings) })}`;
+/**
+ * The query paths that read the selection's mailboxes (narrowed further on this side): one for every
+ * active mailbox or a configured filter; for addresses, as few In()/eq queries as fit IIS's query-string
+ * limit, or every active mailbox when that would take more than MAX_FILTERED_QUERIES requests.
+ */
+export function mailboxPaths(settings: MailboxSettings): string[] {
+  if (settings.select === 'filter') {
+    const path = mailboxQuery(settings, `(${settings.filter})`);
+    if (queryBytes(path) > QUERY_STRING_BUDGET) {
+      throw new Error(
+        `email.mailboxes.filter makes a query string of ${queryBytes(path)} bytes; IIS refuses more than 2,048 (the toolkit keeps ${QUERY_STRING_BUDGET} for the first page): shorten the filter`,
+      );
+    }
+    return [path];
+  }
+  if (settings.select === 'addresses' && settings.addresses.length > 0) {
+    const paths = chunkedPaths(
+      settings.addresses,
+      (group) => `statecode eq 0 and ${anyOf('emailaddress', group)}`,
+      (filter) => mailboxQuery(settings, filter),
+    );
+    if (paths.length <= MAX_FILTERED_QUERIES) return paths;
+  }
+  return [mailboxQuery(settings, 'statecode eq 0')];
+}
+
+/** Reads rows of `entitySet` whose `attribute` is one of `ids`, in as few requests as fit (or the whole set). */
+export async function* rowsWithIds<T>(
+  client: WebApiClient,
+  entitySet: string,
+  select: string,
+  attribute: string,
+  ids: string[],
+  extraFilter?: string,
+): AsyncGenerator<T> {
+  const build = (filter: string | undefined) =>
+    `${entitySet}${odataQuery({ $select: select, $filter: [extraFilter, filter].filter(Boolean).join(' and ') || undefined })}`;
+  let paths = ids.length ? chunkedPaths(ids, (group) => anyOf(attribute, group), build) : [];
+  if (paths.length > MAX_FILTERED_QUERIES) paths = [build(undefined)];
+  for (const path of paths) yield* client.rows<T>(path);
 }
 
 /** Copies the state columns of a row into a record (the owner's approval is kept). */
@@ -139,9 +172,12 @@ async function ownerApprovals(
   ] as const) {
     const wanted = [...ownerIds].filter((id) => !found.has(id));
     if (wanted.length === 0) break;
-    const filter = wanted.length <= IN_FILTER_LIMIT ? inFilter(key, wanted) : undefined;
-    for await (const row of client.rows<Record<string, unknown>>(
-      `${set}${odataQuery({ $select: `${key},emailrouteraccessapproval`, $filter: filter })}`,
+    for await (const row of rowsWithIds<Record<string, unknown>>(
+      client,
+      set,
+      `${key},emailrouteraccessapproval`,
+      key,
+      wanted,
     )) {
       const id = String(row[key]).toLowerCase();
       if (ownerIds.has(id)) found.set(id, { type, approval: (row.emailrouteraccessapproval as number | null) ?? null });
@@ -152,7 +188,7 @@ async function ownerApprovals(
 
 export async function selectMailboxes(client: WebApiClient, settings: MailboxSettings): Promise<Selection> {
   const records: MailboxRecord[] = [];
-  const path = mailboxPath(settings);
+  const paths = mailboxPaths(settings);
   if (settings.select === 'all-active-users') {
     const users = new Map<string, number | null>();
     for await (const row of client.rows<{ systemuserid: string; emailrouteraccessapproval: number | null }>(
@@ -163,7 +199,7 @@ export async function selectMailboxes(client: WebApiClient, settings: MailboxSet
     )) {
       users.set(row.systemuserid.toLowerCase(), row.emailrouteraccessapproval ?? null);
     }
-    for await (const row of client.rows<MailboxRow>(path, { annotations: true })) {
+    for await (const row of readAll<MailboxRow>(client, paths)) {
       const owner = row._regardingobjectid_value?.toLowerCase();
       if (!owner || !users.has(owner)) continue;
       const record = newRecord(row, settings);
@@ -171,11 +207,14 @@ export async function selectMailboxes(client: WebApiClient, settings: MailboxSet
       record.approval = users.get(owner) ?? null;
       records.push(record);
     }
-    return { records, missing: [], pollPath: path, selected: new Set(records.map((r) => r.id)) };
+    return { records, missing: [], pollPaths: paths, selected: new Set(records.map((r) => r.id)) };
   }
 
   const addresses = new Set(settings.addresses);
-  for await (const row of client.rows<MailboxRow>(path, { annotations: true })) {
+  const seen = new Set<string>();
+  for await (const row of readAll<MailboxRow>(client, paths)) {
+    if (seen.has(row.mailboxid.toLowerCase())) continue;
+    seen.add(row.mailboxid.toLowerCase());
     if (settings.select === 'addresses' && !addresses.has((row.emailaddress ?? '').toLowerCase())) continue;
     records.push(newRecord(row, settings));
   }
@@ -192,5 +231,10 @@ export async function selectMailboxes(client: WebApiClient, settings: MailboxSet
   }
   const present = new Set(records.map((r) => r.address));
   const missing = settings.select === 'addresses' ? settings.addresses.filter((a) => !present.has(a)) : [];
-  return { records, missing, pollPath: path, selected: new Set(records.map((r) => r.id)) };
+  return { records, missing, pollPaths: paths, selected: new Set(records.map((r) => r.id)) };
+}
+
+/** Streams the rows of several paged queries, one after another, with lookup names annotated. */
+export async function* readAll<T>(client: WebApiClient, paths: string[]): AsyncGenerator<T> {
+  for (const path of paths) yield* client.rows<T>(path, { annotations: true });
 }

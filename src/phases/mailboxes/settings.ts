@@ -1,6 +1,7 @@
 // The mailbox settings a run uses, read from the config with defaults for the keys the schema may not
 // carry yet. Test & Enable through the Web API is not documented by Microsoft: the attribute names
-// below are what the D365 server code uses (d365-webapi-facts.md §3.2) and stay configurable.
+// below are mailbox attributes from the on-premises entity reference (mailbox.md) that the D365 asynchronous
+// service reads to pick a scheduled test; they stay configurable.
 import type { Config } from '../../config/schema.js';
 
 export interface TestAndEnableFields {

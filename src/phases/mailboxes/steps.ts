@@ -7,7 +7,14 @@ import type { Logger } from '../../hosts/host.js';
 import type { StepResult } from '../phase.js';
 import type { CallerInfo } from './caller.js';
 import { mailboxPatch, type MailboxChange } from './changes.js';
-import { planProfile, profilePatch, profileSummary, readProfilesByName, type ProfilePlan } from './profile.js';
+import {
+  planProfile,
+  profilePatch,
+  profileSummary,
+  readProfilesByName,
+  tenantWarning,
+  type ProfilePlan,
+} from './profile.js';
 import type { MailboxRecord } from './select.js';
 import type { MailboxSettings } from './settings.js';
 
@@ -17,6 +24,10 @@ export function callerResult(caller: CallerInfo, needed: string[]): StepResult {
   if (!caller.systemAdministrator)
     warnings.push('the runner’s D365 account does not have the System Administrator role');
   for (const m of missing) warnings.push(`the runner’s D365 account lacks ${m.name} (${m.label})`);
+  for (const s of caller.shallow.filter((s) => needed.includes(s.name)))
+    warnings.push(
+      `the runner’s D365 account holds ${s.name} (${s.label}) at ${s.depth} depth only: mailboxes of users outside its reach fail with a privilege error; give it Organization (Global) depth`,
+    );
   return {
     id: 'crm.caller',
     title: 'D365 account the toolkit runs as',
@@ -29,7 +40,7 @@ export function callerResult(caller: CallerInfo, needed: string[]): StepResult {
       systemAdministrator: caller.systemAdministrator,
       roles: caller.roles,
     },
-    evidence: { privileges: caller.privileges },
+    evidence: { privileges: caller.privileges, depths: caller.depths },
     ...(warnings.length ? { warnings } : {}),
   };
 }
@@ -57,12 +68,17 @@ export async function ensureProfile(
   log: Logger,
 ): Promise<{ result: StepResult; profileId?: string }> {
   const base = profileBase(settings);
-  const warnings = tenantId
-    ? []
-    : [
-        'no tenant id (tenant.id, or the tenant-id output of register-entra): the profile relies on the deployment’s S2STenantId',
-      ];
-  const plan: ProfilePlan = planProfile(settings, tenantId, await readProfilesByName(client, settings.profileName));
+  const found = await readProfilesByName(client, settings.profileName);
+  const plan: ProfilePlan = planProfile(settings, found);
+  const tenantProblem = found.length === 1 ? tenantWarning(found[0], tenantId) : undefined;
+  const warnings = [
+    ...(tenantId
+      ? []
+      : [
+          'no tenant id (tenant.id, or the tenant-id output of register-entra): the profile relies on the deployment’s S2STenantId, unchecked',
+        ]),
+    ...(tenantProblem ? [tenantProblem] : []),
+  ];
   const withWarnings = (result: StepResult): StepResult => (warnings.length ? { ...result, warnings } : result);
   try {
     switch (plan.kind) {
@@ -183,12 +199,13 @@ export async function writeMailboxChanges(
   changes: Map<string, MailboxChange>,
   settings: MailboxSettings,
   log: Logger,
+  testAt: string,
 ): Promise<WriteOutcome> {
   const units: ChangeUnit<string>[] = [];
   for (const record of records) {
     const change = changes.get(record.id);
     if (!change) continue;
-    const body = mailboxPatch(change, settings);
+    const body = mailboxPatch(change, settings, testAt);
     if (Object.keys(body).length)
       units.push({ key: record.id, operations: [{ method: 'PATCH', path: `mailboxes(${record.id})`, body }] });
   }

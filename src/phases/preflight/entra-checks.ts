@@ -3,7 +3,7 @@
 // configured one; the Dynamics CRM service principal exists; how many days the current key and the
 // new certificate have left. (The end-of-support deadline is preflight's deadline check, which needs no Graph.)
 //
-// for D365 v9 on-premises with Exchange Online (microsoft-facts §0).
+// for D365 v9 on-premises with Exchange Online ("Configure server-based authentication with Customer Engagement (on-premises) and Exchange Online").
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
 import { daysLeft, daysText } from '../../days.js';
 import {
@@ -15,7 +15,14 @@ import {
   wantedServicePrincipalNames,
   type KeyCredential,
 } from '../../graph/key-credentials.js';
-import { missingRecommendedRoles, ROLES_RECOMMENDED, describeOperation } from '../../graph/permissions.js';
+import {
+  describeOperation,
+  missingRecommendedRoles,
+  rolesAllow,
+  rolesNeededText,
+  ROLES_RECOMMENDED,
+} from '../../graph/permissions.js';
+import { keyCredentialConflicts } from '../../graph/app-management-policy.js';
 import type { AccessTokenClaims } from '../../graph/token-claims.js';
 import type { Step, StepResult } from '../phase.js';
 import type { PreflightCheck } from '../preflight-check.js';
@@ -31,6 +38,10 @@ const CHECKS = {
   tenant: { id: 'entra.tenant', title: 'Check the Entra tenant' },
   servicePrincipal: { id: 'entra.service-principal', title: 'Find the Dynamics CRM service principal' },
   expiry: { id: 'entra.key-expiry', title: 'Days left on the current key and the new certificate' },
+  policy: {
+    id: 'entra.app-management-policy',
+    title: "Key restrictions of the tenant's default app management policy",
+  },
 } as const;
 
 type CheckName = keyof typeof CHECKS;
@@ -68,6 +79,7 @@ export const entraCheck: PreflightCheck = {
       step('tenant', { tenant: configuredTenant(ctx.config) }),
       step('servicePrincipal', { appId: DYNAMICS_APP_ID }),
       step('expiry', { warnBelowDays: EXPIRY_WARNING_DAYS }),
+      step('policy', { needs: 'Policy.Read.All (optional: not checked without it)' }),
     ];
   },
   async run(ctx) {
@@ -223,6 +235,48 @@ export const entraCheck: PreflightCheck = {
       ...(warnings.length ? { warnings } : {}),
       ...(failure ? { error: failure } : {}),
     });
+    await checkAppManagementPolicy(ctx, entra, claims, (fields) => result('policy', fields));
     return { results, outputs };
   },
 };
+
+/**
+ * Reads the tenant default app management policy and names what it would refuse about the new key. Reading it
+ * needs Policy.Read.All, which the toolkit does not require: without it (or when the read fails) the check is
+ * reported as not checked, with the reason, and preflight goes on.
+ */
+async function checkAppManagementPolicy(
+  ctx: Parameters<PreflightCheck['run']>[0],
+  entra: EntraServices,
+  claims: AccessTokenClaims | undefined,
+  result: (fields: Partial<StepResult> & Pick<StepResult, 'status'>) => void,
+): Promise<void> {
+  const notChecked = (reason: string, warning?: string) =>
+    result({ status: 'not-checked', reason, ...(warning ? { warnings: [warning] } : {}) });
+  if (!claims) return notChecked(SIGN_IN_FAILED);
+  if (!rolesAllow('read-app-management-policy', claims.roles))
+    return notChecked(
+      `the app does not hold ${rolesNeededText('read-app-management-policy')} (optional): grant it to have preflight check the tenant's key restrictions`,
+    );
+  let policy;
+  try {
+    policy = await entra.graph.getDefaultAppManagementPolicy();
+  } catch (error) {
+    return notChecked('the policy could not be read', errorText(error));
+  }
+  let cert;
+  try {
+    cert = newCertificate(ctx);
+  } catch {
+    cert = undefined;
+  }
+  const conflicts = keyCredentialConflicts(policy, cert);
+  result({
+    status: 'unchanged',
+    after: {
+      isEnabled: policy.isEnabled,
+      servicePrincipalKeyRestrictions: policy.servicePrincipalKeyRestrictions,
+    },
+    ...(conflicts.length ? { warnings: conflicts.map((c) => `the tenant default app management policy: ${c}`) } : {}),
+  });
+}

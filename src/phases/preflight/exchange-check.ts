@@ -39,10 +39,10 @@ export const exchangeCheck: PreflightCheck = {
         : // Not read is not "fine": the step says why, and the line says the state is unknown.
           {
             ...STEP,
-            status: 'skipped',
+            status: 'not-checked',
+            reason,
             before: null,
             after: null,
-            evidence: { note: `not checked: ${reason}` },
             warnings: [line],
           };
       return { results: [step] };

@@ -17,7 +17,7 @@ import {
   type PartRequest,
   type PartResponse,
 } from './batch-server.js';
-import { attributeOfColumn, ENTITIES, type EntityMeta } from './metadata.js';
+import { attributeOfColumn, columnName, ENTITIES, type EntityMeta } from './metadata.js';
 import { evaluateFilter, ODataQueryError, parseFilter, type FilterNode } from './odata-filter.js';
 import { D365State, EmulatorHttpError, Transaction, type StateOptions } from './state.js';
 
@@ -60,6 +60,11 @@ export interface D365EmulatorOptions extends Partial<Omit<StateOptions, 'organiz
   faults?: FaultSpec[];
   /** Most operations one $batch may carry (v9.0 documents 100). */
   batchLimit?: number;
+  /**
+   * IIS request filtering's maxQueryString (and ASP.NET's maxQueryStringLength), 2,048 bytes by default: a longer
+   * query string is answered 404.15 by IIS before D365 sees it.
+   */
+  maxQueryStringBytes?: number;
   /** RetrieveUserPrivileges also returns PrivilegeName (later versions do; v9.0 does not). */
   privilegeNamesInResponse?: boolean;
 }
@@ -92,6 +97,8 @@ export interface D365Emulator {
   users: Array<{ username: string; password: string }>;
   /** Every access token the AD FS endpoint issued (for leak checks). */
   issuedTokens: string[];
+  /** The form field names of each token request (names only: the values hold the password). */
+  tokenRequestFields: string[][];
   state: D365State;
   requests: D365Counters & { reset(): void };
   faults: { add(fault: FaultSpec): void; clear(): void; readonly pending: number };
@@ -106,6 +113,15 @@ interface Answer {
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What IIS answers for a query string over maxQueryString (request filtering, sub-status 15). */
+function queryStringTooLong(): Answer {
+  return {
+    status: 404,
+    headers: { 'content-type': 'text/html' },
+    body: '<html><head><title>IIS 10.0 Detailed Error - 404.15 - Not Found</title></head><body><h3>HTTP Error 404.15 - Not Found</h3><h4>The request filtering module is configured to deny a request where the query string is too long.</h4><p>Verify the configuration/system.webServer/security/requestFiltering/requestLimits@maxQueryString setting in the applicationhost.config or web.config file.</p></body></html>',
+  };
+}
 
 function errorAnswer(status: number, code: string, message: string): Answer {
   return {
@@ -195,7 +211,9 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
   ];
   const tokens = new Map<string, number>();
   const issuedTokens: string[] = [];
+  const tokenRequestFields: string[][] = [];
   const batchLimit = options.batchLimit ?? 100;
+  const maxQueryStringBytes = options.maxQueryStringBytes ?? 2048;
   const faults: Array<FaultSpec & { seen: number; fired: number }> = (options.faults ?? []).map((f) => ({
     ...f,
     seen: 0,
@@ -285,6 +303,11 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
         params.$filter,
         (name) => name === meta.primaryKey || !!attributeOfColumn(meta, name),
         meta.logicalName,
+        (name) => {
+          if (name === meta.primaryKey) return name;
+          const attribute = meta.attributes[name];
+          return attribute ? columnName(name, attribute) : undefined;
+        },
       );
     }
     const wants = preferences(prefer);
@@ -360,7 +383,7 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
         return ok({
           '@odata.context': `${publicApiBase}$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse`,
           RolePrivileges: privileges.map((name) => ({
-            Depth: 'Global',
+            Depth: state.callerDepths.get(name) ?? 'Global',
             PrivilegeId: state.privilegeIds.get(name),
             BusinessUnitId: state.businessUnitId,
             ...(options.privilegeNamesInResponse ? { PrivilegeName: name } : {}),
@@ -525,6 +548,7 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
   const tokenEndpoint = (body: string): Answer => {
     counters.token++;
     const form = new URLSearchParams(body);
+    tokenRequestFields.push([...form.keys()].sort());
     const fail = (status: number, error: string, description: string): Answer => ({
       status,
       headers: { 'content-type': 'application/json;charset=UTF-8' },
@@ -646,7 +670,10 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
       if (fault.kind === 'slow') await sleep(fault.delayMs ?? 5000);
     }
     let answer: Answer;
-    if (isToken && method === 'POST') answer = tokenEndpoint(body);
+    const query = rawUrl.indexOf('?');
+    const queryBytes = query >= 0 ? Buffer.byteLength(rawUrl.slice(query + 1)) : 0;
+    if (queryBytes > maxQueryStringBytes) answer = queryStringTooLong();
+    else if (isToken && method === 'POST') answer = tokenEndpoint(body);
     else if (!rawUrl.startsWith(basePath) || !/^v9\.[01]\//.test(rawUrl.slice(basePath.length))) {
       answer = errorAnswer(404, '', `Resource not found: ${rawUrl.split('?')[0]}`);
     } else if (!authorized(headers.authorization)) answer = unauthorized();
@@ -707,6 +734,7 @@ export async function startD365Emulator(options: D365EmulatorOptions = {}): Prom
     resource,
     users,
     issuedTokens,
+    tokenRequestFields,
     state,
     requests: Object.assign(counters, {
       reset() {

@@ -1,6 +1,7 @@
 // Entity metadata of the emulated D365 Web API: which attributes exist, which are valid for create,
-// update and read, their types, option values and lengths (from the v9 entity reference pages, see
-// ../shared/reference/d365-webapi-facts.md §1). The emulator uses it to reject what D365 rejects.
+// update and read, their types, option values and lengths (from the on-premises entity reference pages,
+// MicrosoftDocs/dynamics-365-customer-engagement, ce/customerengagement/on-premises/developer/entities/*.md).
+// The emulator uses it to reject what D365 rejects.
 
 export type AttributeType = 'guid' | 'string' | 'int' | 'bool' | 'datetime' | 'option' | 'lookup';
 
@@ -213,6 +214,7 @@ export const TRACELOG: EntityMeta = {
     machinename: str(100, R),
     regardingobjectid: lookup(['mailboxes', 'emailserverprofiles'], R),
     createdon: date(R),
+    modifiedon: date(R),
   },
 };
 

@@ -1,6 +1,8 @@
 // The part of OData $filter the emulator understands: eq/ne/gt/ge/lt/le, and/or/not, parentheses,
 // contains/startswith/endswith, and D365's Microsoft.Dynamics.CRM.In/NotIn. Strings compare without
-// regard to case, as D365's SQL collation does. Unknown columns fail as D365 fails them.
+// regard to case, as D365's SQL collation does. Unknown columns fail as D365 fails them. Query functions
+// such as In take the attribute's logical name (regardingobjectid), never the _x_value column name: the
+// server resolves PropertyName through the attribute metadata and refuses anything else.
 
 export class ODataQueryError extends Error {
   constructor(
@@ -94,8 +96,17 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-/** Parses a $filter; `isColumn` says whether a name is a column of the entity (else the D365 error). */
-export function parseFilter(text: string, isColumn: (name: string) => boolean, entity: string): FilterNode {
+/**
+ * Parses a $filter; `isColumn` says whether a name is a column of the entity (else the D365 error), and
+ * `attributeColumn` maps an attribute logical name to the column a query function reads (undefined: no such
+ * attribute). Without it, a query function accepts what isColumn accepts.
+ */
+export function parseFilter(
+  text: string,
+  isColumn: (name: string) => boolean,
+  entity: string,
+  attributeColumn?: (name: string) => string | undefined,
+): FilterNode {
   const tokens = tokenize(text);
   let index = 0;
   const peek = () => tokens[index];
@@ -124,6 +135,17 @@ export function parseFilter(text: string, isColumn: (name: string) => boolean, e
       );
     }
     return name;
+  };
+  const functionAttribute = (name: string) => {
+    if (!attributeColumn) return property(name);
+    const column = attributeColumn(name);
+    if (!column) {
+      throw new ODataQueryError(
+        `'${entity}' entity doesn't contain attribute with Name = '${name}' and NameMapping = 'Logical'.`,
+        '0x80041103',
+      );
+    }
+    return column;
   };
   const operand = (): Operand => {
     const token = peek();
@@ -180,14 +202,24 @@ export function parseFilter(text: string, isColumn: (name: string) => boolean, e
         index += 2;
         if (!keyword('propertyname')) syntax();
         expect('=');
-        const prop = property(stringArg());
+        const prop = functionAttribute(stringArg());
         expect(',');
         if (!keyword('propertyvalues')) syntax();
         expect('=');
         expect('[');
         const values: string[] = [];
         while (peek()?.type === 'string') {
-          values.push(stringArg());
+          const raw = peek()!;
+          const value = stringArg();
+          // Inside PropertyValues the server reads the list as a collection literal, not as OData string
+          // literals: a doubled quote is not an escaped apostrophe there. Use eq clauses for such values.
+          if (value.includes("'")) {
+            throw new ODataQueryError(
+              `The value at position ${raw.pos} of the 'PropertyValues' parameter of the ${token.text} function is not a valid collection element.`,
+              '0x80040203',
+            );
+          }
+          values.push(value);
           if (peek()?.text === ',') index++;
         }
         expect(']');

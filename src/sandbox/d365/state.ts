@@ -80,7 +80,18 @@ export interface StateOptions {
   domain?: string;
   profiles?: ProfileSeed[];
   requireApproval?: boolean;
-  caller?: { systemAdministrator?: boolean; missingPrivileges?: string[]; name?: string };
+  caller?: {
+    systemAdministrator?: boolean;
+    missingPrivileges?: string[];
+    name?: string;
+    /** Depth per privilege (default Global). With Basic, only records the caller owns may be written. */
+    depths?: Record<string, PrivilegeDepth>;
+  };
+  /**
+   * The deployment's S2STenantId: with usedefaulttenantid true, D365 keeps this in exchangeonlinetenantid, whatever
+   * a write says.
+   */
+  s2sTenantId?: string;
   testAndEnable?: TestAndEnableOptions;
   officeApps?: { withoutPrivilege?: string[]; delayMs?: number };
   /** PATCHes of these mailboxes (by address, lower case) fail with this error. */
@@ -103,7 +114,11 @@ const PRIVILEGE_NAMES = [
   'prvReadQueue',
   'prvWriteQueue',
   'prvUseOfficeApps',
+  'prvAppendMailbox',
+  'prvAppendToEmailServerProfile',
 ];
+
+export type PrivilegeDepth = 'Basic' | 'Local' | 'Deep' | 'Global';
 
 const WRITE_PRIVILEGE: Record<string, { create: string; update: string }> = {
   mailboxes: { create: 'prvCreateMailbox', update: 'prvWriteMailbox' },
@@ -147,6 +162,8 @@ export class D365State {
   readonly callerId = seedId('0a0a0a0a', 1);
   readonly privilegeIds = new Map<string, string>();
   readonly callerPrivileges = new Set<string>();
+  readonly callerDepths = new Map<string, PrivilegeDepth>();
+  readonly s2sTenantId: string;
   readonly callerRoleIds: string[] = [];
   readonly now: () => number;
   /** Test & Enable behaviour; tests may change it between runs (e.g. a tenant that gets EWS-blocked). */
@@ -158,6 +175,7 @@ export class D365State {
   constructor(private readonly options: StateOptions) {
     this.now = options.now ?? Date.now;
     this.testAndEnable = options.testAndEnable ?? {};
+    this.s2sTenantId = (options.s2sTenantId ?? '11111111-2222-3333-4444-555555555555').toLowerCase();
     for (const meta of Object.values(ENTITIES)) this.tables[meta.entitySet] = new Map();
     this.seed();
   }
@@ -195,7 +213,11 @@ export class D365State {
       this.insert(PRIVILEGE, { privilegeid: id, name });
     });
     const missing = new Set(options.caller?.missingPrivileges ?? []);
-    for (const name of PRIVILEGE_NAMES) if (!missing.has(name)) this.callerPrivileges.add(name);
+    for (const name of PRIVILEGE_NAMES) {
+      if (missing.has(name)) continue;
+      this.callerPrivileges.add(name);
+      this.callerDepths.set(name, options.caller?.depths?.[name] ?? 'Global');
+    }
     const sysadmin = options.caller?.systemAdministrator ?? true;
     const adminRole = seedId('0d0d0d0d', 1);
     const otherRole = seedId('0d0d0d0d', 2);
@@ -242,12 +264,14 @@ export class D365State {
     (options.profiles ?? []).forEach((profile, i) => {
       const id = seedId('0f1f1f1f', i + 1);
       profileIds.set(profile.name, id);
-      this.insert(EMAIL_SERVER_PROFILE, {
+      const row: Row = {
         ...this.profileDefaults(),
         ...profile,
         emailserverprofileid: id,
         _ownerid_value: this.callerId,
-      });
+      };
+      if (row.usedefaulttenantid !== false) row.exchangeonlinetenantid = this.s2sTenantId;
+      this.insert(EMAIL_SERVER_PROFILE, row);
     });
 
     const domain = options.domain ?? 'contoso.com';
@@ -418,8 +442,24 @@ export class D365State {
       );
     }
     if (!this.callerPrivileges.has(writePrivilege[mode])) throw this.privilegeDenied(writePrivilege[mode]);
+    // Basic depth: only the caller's own records (a user's mailbox belongs to that user).
+    if (
+      existing &&
+      this.callerDepths.get(writePrivilege[mode]) === 'Basic' &&
+      existing._ownerid_value !== this.callerId
+    )
+      throw this.privilegeDenied(writePrivilege[mode]);
 
     const changes = this.validate(meta, body as Row, mode);
+    // Setting a lookup needs Append on the record and Append To on the record it points at.
+    if (entitySet === 'mailboxes' && '_emailserverprofile_value' in changes && changes._emailserverprofile_value) {
+      for (const needed of ['prvAppendMailbox', 'prvAppendToEmailServerProfile'])
+        if (!this.callerPrivileges.has(needed)) throw this.privilegeDenied(needed);
+    }
+    if (entitySet === 'emailserverprofiles' && changes.usedefaulttenantid !== false) {
+      const usesDefault = changes.usedefaulttenantid ?? existing?.usedefaulttenantid ?? true;
+      if (usesDefault) changes.exchangeonlinetenantid = this.s2sTenantId;
+    }
     if ('emailrouteraccessapproval' in changes && !this.callerPrivileges.has('prvApproveRejectEmailAddress')) {
       throw this.privilegeDenied('prvApproveRejectEmailAddress');
     }
@@ -661,6 +701,11 @@ export class D365State {
     for (const job of [...this.testJobs.values()]) {
       const mailbox = this.table('mailboxes').get(job.mailboxId);
       if (!mailbox || never.has(String(mailbox.emailaddress).toLowerCase())) continue;
+      // The scheduler picks a test only when its postpone time is at or before the moment it dequeues:
+      // a null time compares as unknown in SQL, so such a test never runs (only create fills null in).
+      const postpone = mailbox.postponetestemailconfigurationuntil;
+      if (mailbox.testemailconfigurationscheduled !== true || typeof postpone !== 'string') continue;
+      if (Date.parse(postpone) > this.now()) continue;
       if (!due(job, options.delayMs ?? 200)) continue;
       this.testJobs.delete(job.mailboxId);
       this.completeTest(mailbox);
@@ -731,18 +776,33 @@ export class D365State {
       mailbox.lastsyncerrorcode = failure.code ?? null;
       mailbox.lastsyncerrorcount = ((mailbox.lastsyncerrorcount as number) ?? 0) + 1;
       mailbox.lastsyncerroroccurredon = now;
-      const traceId = randomUUID();
-      this.insert(TRACELOG, {
-        tracelogid: traceId,
-        level: 3,
-        text: failure.text,
-        errordetails: failure.details ?? null,
-        tracecode: failure.code ?? null,
-        machinename: 'CRMASYNC01',
-        _regardingobjectid_value: mailbox.mailboxid,
-        __regardingtype: 'mailbox',
-        createdon: now,
-      });
+      // A repeated alert updates the mailbox's existing row for the same trace code: modifiedon moves on,
+      // createdon stays where the first occurrence put it.
+      const repeated = [...this.table('tracelogs').values()].find(
+        (row) =>
+          row._regardingobjectid_value === mailbox.mailboxid &&
+          row.tracecode === (failure.code ?? null) &&
+          row.level === 3,
+      );
+      if (repeated) {
+        repeated.text = failure.text;
+        repeated.errordetails = failure.details ?? null;
+        repeated.modifiedon = now;
+        repeated.__version = (repeated.__version as number) + 1;
+      } else {
+        this.insert(TRACELOG, {
+          tracelogid: randomUUID(),
+          level: 3,
+          text: failure.text,
+          errordetails: failure.details ?? null,
+          tracecode: failure.code ?? null,
+          machinename: 'CRMASYNC01',
+          _regardingobjectid_value: mailbox.mailboxid,
+          __regardingtype: 'mailbox',
+          createdon: now,
+          modifiedon: now,
+        });
+      }
       if (options.keepScheduledOnFailure) {
         mailbox.testemailconfigurationscheduled = true;
         mailbox.postponetestemailconfigurationuntil = new Date(this.now() + 5 * 60_000).toISOString();

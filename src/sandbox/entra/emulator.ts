@@ -728,6 +728,21 @@ export async function startEntraEmulator(options: EntraEmulatorOptions): Promise
         endpoint: 'graph-other',
         handle: (log) => graphError(400, 'BadRequest', `Invalid version: ${path.split('/')[1] ?? ''}`, log),
       };
+    if (rest === 'policies/defaultAppManagementPolicy' && method === 'GET') {
+      return {
+        endpoint: 'app-management-policy',
+        roles: GRAPH_ROLES.readAppManagementPolicy,
+        handle: () =>
+          json(
+            200,
+            {
+              '@odata.context': `${graph}/v1.0/$metadata#policies/defaultAppManagementPolicy/$entity`,
+              ...state.defaultAppManagementPolicy,
+            },
+            GRAPH_JSON_TYPE,
+          ),
+      };
+    }
     if (rest === 'organization' && method === 'GET') {
       return {
         endpoint: 'organization',
@@ -831,7 +846,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions): Promise
               'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
               log,
             );
-          patchServicePrincipal(sp, log.json);
+          patchServicePrincipal(sp, log.json, { refuseKeyIdOnlyResend: state.refuseKeyIdOnlyResend });
           state.patchesApplied++;
           return { status: 204, headers: {}, body: '' };
         },

@@ -11,6 +11,7 @@ export type EntraEndpoint =
   | 'github-oidc'
   | 'azure-devops-oidc'
   | 'organization'
+  | 'app-management-policy'
   | 'sp-list'
   | 'sp-get'
   | 'sp-patch'

@@ -13,6 +13,8 @@ import {
 
 /** Application permissions Graph accepts per call (Graph permission tables, v1.0). */
 export const GRAPH_ROLES = {
+  // "Get tenantAppManagementPolicy": Policy.Read.All, or the application-configuration write role.
+  readAppManagementPolicy: ['Policy.Read.All', 'Policy.ReadWrite.ApplicationConfiguration'],
   readServicePrincipal: [
     'Application.Read.All',
     'Application.ReadWrite.All',
@@ -99,7 +101,11 @@ function changesExisting(entry: Record<string, unknown>, stored: StoredKeyCreden
 }
 
 /** The new keyCredentials collection for a PATCH, or a GraphRuleError with Graph's words. */
-export function replaceKeyCredentials(sp: StoredServicePrincipal, input: unknown): StoredKeyCredential[] {
+export function replaceKeyCredentials(
+  sp: StoredServicePrincipal,
+  input: unknown,
+  options: { refuseKeyIdOnlyResend?: boolean } = {},
+): StoredKeyCredential[] {
   if (!Array.isArray(input))
     throw new GraphRuleError(
       400,
@@ -124,6 +130,7 @@ export function replaceKeyCredentials(sp: StoredServicePrincipal, input: unknown
       const stored = sp.keyCredentials.find((k) => k.keyId.toLowerCase() === keyId.toLowerCase());
       if (stored) {
         if (changesExisting(entry, stored)) throw notUpdatable(stored.keyId);
+        if (options.refuseKeyIdOnlyResend && (entry.key === undefined || entry.key === null)) throw invalidValue('key');
         result.push({ ...stored });
         continue;
       }
@@ -178,7 +185,11 @@ export function replaceKeyCredentials(sp: StoredServicePrincipal, input: unknown
 }
 
 /** Applies a PATCH body to a service principal: all or nothing. */
-export function patchServicePrincipal(sp: StoredServicePrincipal, body: unknown): void {
+export function patchServicePrincipal(
+  sp: StoredServicePrincipal,
+  body: unknown,
+  options: { refuseKeyIdOnlyResend?: boolean } = {},
+): void {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new GraphRuleError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
   const patch = body as Record<string, unknown>;
@@ -186,7 +197,7 @@ export function patchServicePrincipal(sp: StoredServicePrincipal, body: unknown)
     if (!SP_PATCHABLE.has(property)) throw unknownProperty(property, 'microsoft.graph.servicePrincipal');
   }
   const next: Partial<StoredServicePrincipal> = {};
-  if ('keyCredentials' in patch) next.keyCredentials = replaceKeyCredentials(sp, patch.keyCredentials);
+  if ('keyCredentials' in patch) next.keyCredentials = replaceKeyCredentials(sp, patch.keyCredentials, options);
   for (const property of ['servicePrincipalNames', 'tags'] as const) {
     if (property in patch) {
       const value = patch[property];

@@ -100,6 +100,24 @@ export class EmulatorState {
   tokensIssued = 0;
   /** PATCH requests that changed a service principal. */
   patchesApplied = 0;
+  /**
+   * Refuse an existing key resent by keyId alone (without its `key`), as CSS-Exchange's
+   * Remove-CertificateFromAzureServicePrincipal.ps1 says some tenants do ("otherwise the PATCH call will fail").
+   */
+  refuseKeyIdOnlyResend = false;
+  /**
+   * The tenant default app management policy (GET /policies/defaultAppManagementPolicy): a single object that always
+   * exists and is disabled by default ("tenantAppManagementPolicy resource type").
+   */
+  defaultAppManagementPolicy: Record<string, unknown> = {
+    id: '00000000-0000-0000-0000-000000000000',
+    displayName: 'Default app management tenant policy',
+    description:
+      'Default tenant policy that enforces app management restrictions on applications and service principals.',
+    isEnabled: false,
+    applicationRestrictions: { passwordCredentials: [], keyCredentials: [] },
+    servicePrincipalRestrictions: { passwordCredentials: [], keyCredentials: [] },
+  };
 
   constructor(
     tenantId: string,

@@ -48,6 +48,8 @@ test('adfs-password: one token for the whole run; user name, password and token 
     [],
   );
   assert.equal(emulator.requests.token, 1);
+  // Only what the AD FS 2016+ password flow documents; no scope unless configured.
+  assert.deepEqual(emulator.tokenRequestFields, [['client_id', 'grant_type', 'password', 'resource', 'username']]);
   assert.ok(host.registered.includes(user.password));
   assert.ok(host.registered.includes(user.username));
   const token = host.registered.find((value) => value !== user.password && value !== user.username);
@@ -142,4 +144,22 @@ test('the token is used until shortly before it expires, then a new one is fetch
   assert.equal(auth.invalidate(), true);
   await auth.authorization();
   assert.equal(auth.tokensIssued, 3);
+});
+
+test('adfs-password: deployment.webApi.scope is sent only when configured', async (t) => {
+  const emulator = await startD365Emulator({ mailboxes: 1, auth: { mode: 'bearer' } });
+  t.after(() => emulator.close());
+  const user = emulator.users[0]!;
+  const base = adfsConfig(emulator);
+  const config = {
+    ...base,
+    deployment: { ...base.deployment, webApi: { ...base.deployment.webApi, scope: 'openid' } },
+  } as typeof base;
+  const host = new TestHost();
+  const env = { CRM_SYNC_USER: user.username, CRM_SYNC_PASSWORD: user.password };
+  const { client } = createCrmServices(config, host, env, { ca: emulator.caPem, clock: fakeClock() });
+  await client.whoAmI();
+  assert.deepEqual(emulator.tokenRequestFields, [
+    ['client_id', 'grant_type', 'password', 'resource', 'scope', 'username'],
+  ]);
 });

@@ -171,8 +171,8 @@ test('explicit EWS locations when autodiscover is off; an existing profile is up
   const step = outcome.results.find((r) => r.id === 'crm.email-server-profile')!;
   assert.equal(step.status, 'changed');
   const changed = (step.evidence as { changed: Record<string, unknown> }).changed;
+  // exchangeonlinetenantid is never written: with usedefaulttenantid D365 keeps the deployment's S2STenantId there.
   assert.deepEqual(Object.keys(changed).sort(), [
-    'exchangeonlinetenantid',
     'incomingserverlocation',
     'outgoingserverlocation',
     'useautodiscover',

@@ -186,6 +186,7 @@ test('Test & Enable is asynchronous: scheduled, pending until the service runs, 
     outgoingemaildeliverymethod: 2,
     'emailserverprofile@odata.bind': `/emailserverprofiles(${profile})`,
     testemailconfigurationscheduled: true,
+    postponetestemailconfigurationuntil: new Date(Date.now() - 60_000).toISOString(),
   });
   const read = () =>
     client.get<Record<string, unknown>>(

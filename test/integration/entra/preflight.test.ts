@@ -6,7 +6,15 @@ import { createPreflightPhase } from '../../../src/phases/preflight.js';
 import { entraCheck } from '../../../src/phases/preflight/entra-checks.js';
 import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
 import { TestHost } from '../../support/test-host.js';
-import { daysFromNow, leakedSecrets, phaseContext, startSandbox, TENANT_ID, testCertificate } from './sandbox.js';
+import {
+  daysFromNow,
+  FULL_ROLES,
+  leakedSecrets,
+  phaseContext,
+  startSandbox,
+  TENANT_ID,
+  testCertificate,
+} from './sandbox.js';
 
 const inUse = testCertificate('pre-in-use', { notBefore: daysFromNow(-300), notAfter: daysFromNow(12) });
 const next = testCertificate('pre-next', { notBefore: daysFromNow(-1), notAfter: daysFromNow(199) });
@@ -39,6 +47,8 @@ describe('preflight: Entra ID checks', () => {
         ['entra.tenant', 'unchanged'],
         ['entra.service-principal', 'unchanged'],
         ['entra.key-expiry', 'unchanged'],
+        // Policy.Read.All is optional and not granted here.
+        ['entra.app-management-policy', 'skipped'],
       ],
     );
     assert.deepEqual(outputs, { 'tenant-id': TENANT_ID });
@@ -79,10 +89,49 @@ describe('preflight: Entra ID checks', () => {
     );
     assert.deepEqual(
       results.map((r) => r.status),
-      ['failed', 'not-checked', 'not-checked', 'not-checked', 'not-checked'],
+      ['failed', 'not-checked', 'not-checked', 'not-checked', 'not-checked', 'not-checked'],
     );
     assert.match(results[0]!.error ?? '', /AADSTS7000215/);
     assert.equal(emulator.requests.filter((r) => r.server === 'graph').length, 0);
+  });
+
+  it('the tenant app management policy: not checked without Policy.Read.All; with it, a key restriction the new certificate breaks is warned about', async () => {
+    emulator = await startSandbox();
+    const without = await entraCheck.run(phaseContext(emulator, new TestHost()));
+    const notChecked = without.results.find((r) => r.id === 'entra.app-management-policy')!;
+    assert.equal(notChecked.status, 'not-checked');
+    assert.match(notChecked.reason ?? '', /Policy\.Read\.All \(or .*\) \(optional\)/);
+    assert.equal(emulator.requestsTo('app-management-policy').length, 0);
+    await emulator.close();
+
+    emulator = await startSandbox({ roles: [...FULL_ROLES, 'Policy.Read.All'] });
+    emulator.state.defaultAppManagementPolicy = {
+      ...emulator.state.defaultAppManagementPolicy,
+      isEnabled: true,
+      servicePrincipalRestrictions: {
+        passwordCredentials: [],
+        keyCredentials: [
+          {
+            restrictionType: 'asymmetricKeyLifetime',
+            maxLifetime: 'P90D',
+            state: 'enabled',
+            restrictForAppsCreatedAfterDateTime: null,
+          },
+          {
+            restrictionType: 'trustedCertificateAuthority',
+            state: 'enabled',
+            certificateBasedApplicationConfigurationIds: ['eec5ba11-2fc0-4113-83a2-ed986ed13743'],
+          },
+        ],
+      },
+    };
+    const { results } = await entraCheck.run(phaseContext(emulator, new TestHost(), { certificate: next.input }));
+    const policy = results.find((r) => r.id === 'entra.app-management-policy')!;
+    assert.equal(policy.status, 'unchanged');
+    const warnings = (policy.warnings ?? []).join('\n');
+    assert.match(warnings, /at most P90D, the new one lives \d+ days.*register-entra would be refused/);
+    assert.match(warnings, /trusted certificate authorities .*eec5ba11/);
+    assert.equal(emulator.requestsTo('app-management-policy').length, 1);
   });
 
   it('no valid key on the service principal is a warning', async () => {
@@ -101,7 +150,14 @@ describe('preflight: Entra ID checks', () => {
     const steps = await phase.plan(ctx);
     assert.deepEqual(
       steps.map((s) => s.id),
-      ['entra.sign-in', 'entra.permissions', 'entra.tenant', 'entra.service-principal', 'entra.key-expiry'],
+      [
+        'entra.sign-in',
+        'entra.permissions',
+        'entra.tenant',
+        'entra.service-principal',
+        'entra.key-expiry',
+        'entra.app-management-policy',
+      ],
     );
     assert.equal(emulator.requests.length, 0);
     const outcome = await phase.apply(ctx);

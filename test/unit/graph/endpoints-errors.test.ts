@@ -77,6 +77,10 @@ describe('Graph errors', () => {
     assert.match(error.message, /needs the application permission Application\.ReadWrite\.All/);
     assert.match(error.message, /carries Organization\.Read\.All/);
     assert.match(error.message, /request-id req-1/);
+    // Both causes of a 403: the permission, and a Conditional Access or other tenant policy.
+    assert.match(error.message, /\(1\) a missing application permission/);
+    assert.match(error.message, /\(2\) a Conditional Access policy/);
+    assert.match(error.message, /Graph's code Authorization_RequestDenied/);
     assert.equal(error.requestId, 'req-1');
     assert.equal(error.code, 'Authorization_RequestDenied');
     assert.equal(error.isPermissionProblem, true);
