@@ -19,8 +19,8 @@ const COMMAND_LINES: Array<[string, string]> = [
   ['cert inspect --pfx FILE', 'check a certificate before it is used'],
   ['config validate --config FILE', 'check a config file'],
   ['report --dir DIR', 'merge the run records of one run into one table'],
-  ['watch --config FILE', 'days left on the live TLS certificates, the Entra keys and EWS (2027-04-01)'],
-  ['federated-credentials --config FILE', 'the OIDC subjects the app needs, with the commands that add them'],
+  ['watch --config FILE', 'days left on the TLS certificates, Entra keys and EWS (2027-04-01)'],
+  ['federated-credentials', 'the OIDC subjects the Entra app needs, and how to add them'],
 ];
 
 /** Command and description in two aligned columns. */

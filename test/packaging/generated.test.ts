@@ -148,12 +148,19 @@ describe('generated pipeline packages', () => {
     });
   }
 
-  it('every task that reaches Microsoft Graph takes the azureSubscription service connection, and only those', () => {
+  it('every task that signs in to Entra ID (for Graph, or for an Exchange Online token) takes the azureSubscription service connection, and only those', () => {
     const withConnection = PHASES.filter((step) => {
       const task = JSON.parse(built.files.get(`tasks/${step.id}/task.json`)!) as TaskJson;
       return task.inputs.some((i) => i.name === 'azureSubscription');
     }).map((step) => step.id);
-    assert.deepEqual(withConnection, ['preflight', 'register-entra', 'verify', 'retire-previous', 'watch']);
+    assert.deepEqual(withConnection, [
+      'preflight',
+      'register-entra',
+      'configure-exchange',
+      'verify',
+      'retire-previous',
+      'watch',
+    ]);
   });
 
   it('task GUIDs are v5 UUIDs of the phase id, and never change', () => {

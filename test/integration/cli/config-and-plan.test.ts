@@ -192,7 +192,7 @@ test('cert --help and config --help list their commands; the help columns line u
   }
   const help = (await runCli(['--help'])).stdout;
   const commands = help.split('\n').filter((line) => /^ {2}[a-z]/.test(line));
-  assert.equal(commands.length, 7);
+  assert.equal(commands.length, 8);
   const columns = new Set(commands.map((line) => /^ {2}\S.*?\S {2,}(?=\S)/.exec(line)![0].length));
   assert.equal(columns.size, 1, `descriptions start at one column: ${[...columns].join(', ')}`);
   for (const line of help.split('\n')) assert.ok(line.length <= 100, line);

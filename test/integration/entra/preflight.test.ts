@@ -48,7 +48,7 @@ describe('preflight: Entra ID checks', () => {
         ['entra.service-principal', 'unchanged'],
         ['entra.key-expiry', 'unchanged'],
         // Policy.Read.All is optional and not granted here.
-        ['entra.app-management-policy', 'skipped'],
+        ['entra.app-management-policy', 'not-checked'],
       ],
     );
     assert.deepEqual(outputs, { 'tenant-id': TENANT_ID });
