@@ -12,3 +12,8 @@ export function daysLeft(until: Date | number | string, now: Date): number {
 export function daysText(days: number): string {
   return Math.abs(days) === 1 ? `${days} day` : `${days} days`;
 }
+
+/** "1 mailbox", "40 mailboxes": a count with its noun, one wording everywhere. */
+export function countText(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -303,10 +303,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
     if (ok) {
       out(
-        `\nEverything went as the rehearsal expects (${seconds} s): every phase that changes something changed on the first\n` +
-          "run, the read-only ones passed, configure-exchange let the Dynamics app through the tenant's EWS block and the\n" +
-          'blocked mailbox then succeeded, nothing changed on the\n' +
-          'rerun, and each renewal kept the old and the new key valid until verify passed, then retired the old one.\n',
+        '\n' +
+          fitLines(
+            `Everything went as the rehearsal expects (${seconds} s): every phase that changes something changed on ` +
+              "the first run, the read-only ones passed, configure-exchange let the Dynamics app through the tenant's " +
+              'EWS block and the blocked mailbox then succeeded, nothing changed on the rerun, and each renewal kept ' +
+              'the old and the new key valid until verify passed, then retired the old one.',
+            width,
+          ) +
+          '\n',
       );
     } else {
       out(`\nThe rehearsal did NOT go as expected (${seconds} s):\n`);

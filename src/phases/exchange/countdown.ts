@@ -2,6 +2,7 @@
 // EWS, Your Time is Almost Up") and the tenant's EWS state, in one line for preflight, watch and the job summary; and
 // the refusal every EWS-dependent phase gives once the date has passed.
 import { daysUntil, EWS_FULLY_DISABLED } from '../../deadlines.js';
+import { countText, daysText } from '../../days.js';
 
 /** Phases that only make sense while Exchange Online still answers EWS. */
 export const EWS_DEPENDENT_PHASES = new Set<string>(['configure-exchange', 'configure-mailboxes', 'verify']);
@@ -24,7 +25,7 @@ export function ewsShutdownReason(phaseId: string, now: Date): string | undefine
   const left = daysUntil(EWS_FULLY_DISABLED, now);
   if (left >= 0) return undefined;
   return (
-    `${phaseId} needs EWS in Exchange Online, which Microsoft shut down on ${EWS_FULLY_DISABLED} (${-left} day(s) ago) ` +
+    `${phaseId} needs EWS in Exchange Online, which Microsoft shut down on ${EWS_FULLY_DISABLED} (${daysText(-left)} ago) ` +
     `with no exceptions: server-side synchronization from D365 on-premises to Exchange Online cannot work any more; ${SUPPORTED_PATHS}. Nothing was changed`
   );
 }
@@ -61,13 +62,16 @@ function describeTenant(state: TenantEwsState, appIds: readonly string[], blocke
   const apps = !ids.length
     ? 'EwsAllowedAppIDs empty (no app-id restriction)'
     : appIds.every((id) => listed.has(id.toLowerCase()))
-      ? `EwsAllowedAppIDs lists the Dynamics app (${ids.length} id(s))`
-      : `EwsAllowedAppIDs lacks the Dynamics app (${ids.length} other id(s))`;
+      ? `EwsAllowedAppIDs lists the Dynamics app (${countText(ids.length, 'id', 'ids')})`
+      : `EwsAllowedAppIDs lacks the Dynamics app (${countText(ids.length, 'other id', 'other ids')})`;
   const policy = state.ewsApplicationAccessPolicy
     ? `user-agent policy ${state.ewsApplicationAccessPolicy}`
     : 'no user-agent policy';
   const verdict = organizationAllows(state, appIds) ? 'D365 allowed' : 'D365 BLOCKED';
-  const mailboxes = blockedMailboxes === undefined ? '' : `, ${blockedMailboxes} synchronized mailbox(es) with EWS off`;
+  const mailboxes =
+    blockedMailboxes === undefined
+      ? ''
+      : `, ${countText(blockedMailboxes, 'synchronized mailbox', 'synchronized mailboxes')} with EWS off`;
   return `tenant EwsEnabled ${enabled}, ${apps}, ${policy}${mailboxes}: ${verdict}`;
 }
 
@@ -82,8 +86,8 @@ export function ewsCountdownLine(
   const left = daysUntil(EWS_FULLY_DISABLED, now);
   const days =
     left >= 0
-      ? `EWS in Exchange Online: ${left} day(s) left until ${EWS_FULLY_DISABLED} (shutdown, no exceptions)`
-      : `EWS in Exchange Online was shut down on ${EWS_FULLY_DISABLED} (${-left} day(s) ago)`;
+      ? `EWS in Exchange Online: ${daysText(left)} left until ${EWS_FULLY_DISABLED} (shutdown, no exceptions)`
+      : `EWS in Exchange Online was shut down on ${EWS_FULLY_DISABLED} (${daysText(-left)} ago)`;
   const state =
     'notRead' in tenant
       ? `tenant EWS state not read (${tenant.notRead})`

@@ -22,8 +22,8 @@ test('the countdown line: days left until 2027-04-01 and the tenant state, or wh
   });
   assert.equal(
     blocked,
-    'EWS in Exchange Online: 114 day(s) left until 2027-04-01 (shutdown, no exceptions); tenant EwsEnabled true, ' +
-      'EwsAllowedAppIDs lacks the Dynamics app (1 other id(s)), no user-agent policy, 0 synchronized mailbox(es) with EWS off: D365 BLOCKED',
+    'EWS in Exchange Online: 114 days left until 2027-04-01 (shutdown, no exceptions); tenant EwsEnabled true, ' +
+      'EwsAllowedAppIDs lacks the Dynamics app (1 other id), no user-agent policy, 0 synchronized mailboxes with EWS off: D365 BLOCKED',
   );
   assert.match(
     ewsCountdownLine(now, {
@@ -41,7 +41,7 @@ test('the countdown line: days left until 2027-04-01 and the tenant state, or wh
   );
   assert.equal(
     ewsCountdownLine(new Date('2027-04-03T00:00:00Z'), { notRead: 'no module' }),
-    'EWS in Exchange Online was shut down on 2027-04-01 (2 day(s) ago); tenant EWS state not read (no module)',
+    'EWS in Exchange Online was shut down on 2027-04-01 (2 days ago); tenant EWS state not read (no module)',
   );
 });
 
