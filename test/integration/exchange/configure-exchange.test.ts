@@ -139,7 +139,7 @@ describe('configure-exchange with the fake Exchange Online tenant', suiteOptions
     assert.ok(hours > 23.9 && hours <= 24, `${hours} hours`);
     assert.match(
       record.outputs['ews-state']!,
-      /lists the Dynamics app \(2 id\(s\)\).*1 synchronized mailbox\(es\) with EWS off: D365 allowed/,
+      /lists the Dynamics app \(2 ids\).*1 synchronized mailbox with EWS off: D365 allowed/,
     );
     assert.match(JSON.stringify(record.steps[0]), /up to 24 hours/);
   });

@@ -30,7 +30,7 @@ test('the countdown line: days left until 2027-04-01 and the tenant state, or wh
       state: { ewsEnabled: true, ewsAllowedAppIds: [OTHER, DYNAMICS.toUpperCase()], ewsApplicationAccessPolicy: null },
       appIds: [DYNAMICS],
     }),
-    /lists the Dynamics app \(2 id\(s\)\), no user-agent policy: D365 allowed$/,
+    /lists the Dynamics app \(2 ids\), no user-agent policy: D365 allowed$/,
   );
   assert.match(
     ewsCountdownLine(now, {
