@@ -10,7 +10,7 @@ import { loadExtraCa } from '../graph/http-client.js';
 import { createEntraServices } from '../phases/entra/services.js';
 import { markdownTable } from '../report/markdown.js';
 import { mergedMarkdown, mergeRecords, readRecords } from '../report/merge.js';
-import { defaultWatchUrls, watch, type WatchReport } from '../watch/watch.js';
+import { defaultWatchUrls, watch, watchRows, type WatchReport } from '../watch/watch.js';
 import type { PipelineInput } from './inputs.js';
 
 export type ToolValues = Record<string, string | undefined>;
@@ -53,18 +53,7 @@ export function expiring(report: WatchReport): boolean {
 }
 
 function watchMarkdown(report: WatchReport): string {
-  const rows = [
-    ...report.certificates.map((c) => [
-      `TLS ${c.url}`,
-      c.ok ? String(c.daysRemaining) : '—',
-      c.notAfter ?? c.error ?? '',
-    ]),
-    ...(report.keys ?? []).map((k) => [
-      `key ${k.thumbprint ?? k.keyId} (${k.addedBy})`,
-      k.daysLeft === null ? '—' : String(k.daysLeft),
-      `${k.state}, ends ${k.end ?? '—'}`,
-    ]),
-  ];
+  const rows = watchRows(report);
   const verdict = report.ok
     ? `All fine: more than ${report.minDays} days left.`
     : report.problems.map((p) => `- ${p}`).join('\n');

@@ -101,3 +101,19 @@ export async function watch(options: WatchOptions): Promise<WatchReport> {
     problems,
   };
 }
+
+/** The report as table rows (what, days left, details): one shape for the terminal and the job summary. */
+export function watchRows(report: WatchReport): string[][] {
+  return [
+    ...report.certificates.map((c) => [
+      `TLS ${c.url}`,
+      c.ok ? String(c.daysRemaining) : '—',
+      c.notAfter ?? c.error ?? '',
+    ]),
+    ...(report.keys ?? []).map((k) => [
+      `key ${k.thumbprint ?? k.keyId} (${k.addedBy})`,
+      k.daysLeft === null ? '—' : String(k.daysLeft),
+      `${k.state}, ends ${k.end ?? '—'}`,
+    ]),
+  ];
+}

@@ -5,7 +5,7 @@ import { loadExtraCa } from '../../graph/http-client.js';
 import { createEntraServices } from '../../phases/entra/services.js';
 import { textTable } from '../../report/text-table.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';
-import { defaultWatchUrls, watch } from '../../watch/watch.js';
+import { defaultWatchUrls, watch, watchRows } from '../../watch/watch.js';
 import { createServices } from '../../phases/services.js';
 import { readEwsState } from '../../phases/configure-exchange.js';
 import { loadConfigOrReport } from '../context.js';
@@ -75,18 +75,7 @@ export async function watchCommand(argv: string[], io: CliIo): Promise<number> {
   });
   if (json) io.stdout(host.mask(JSON.stringify(report, null, 2)) + '\n');
   else {
-    const rows = [
-      ...report.certificates.map((c) => [
-        'TLS ' + c.url,
-        c.ok ? String(c.daysRemaining) : '—',
-        c.notAfter ?? c.error ?? '',
-      ]),
-      ...(report.keys ?? []).map((k) => [
-        `key ${k.thumbprint ?? k.keyId} (${k.addedBy})`,
-        k.daysLeft === null ? '—' : String(k.daysLeft),
-        `${k.state}, ends ${k.end ?? '—'}`,
-      ]),
-    ];
+    const rows = watchRows(report);
     const width = tableWidth(io, values.wide);
     io.stdout(host.mask(textTable(['what', 'days left', 'details'], rows, { width })));
     const timeline = buildTimeline({
