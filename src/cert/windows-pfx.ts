@@ -1,6 +1,7 @@
 // Writes the PFX that the install-certificate phase imports on Windows, so that the key lands in a
-// legacy CAPI CSP with KeySpec 1 (AT_KEYEXCHANGE), as D365's .NET Framework code needs
-// (../shared/reference/windows-facts.md §1).
+// legacy CAPI CSP with KeySpec 1 (AT_KEYEXCHANGE), as D365's .NET Framework code needs (Microsoft:
+// "AD FS and certificate KeySpec property information"; "PFXImportCertStore function (wincrypt.h)",
+// Remarks, in MicrosoftDocs/sdk-api).
 //
 // PFXImportCertStore takes the provider from the key bag attribute 1.3.6.1.4.1.311.17.1 and the KeySpec
 // from a key usage attribute 2.5.29.15 (KEY_ENCIPHERMENT/DATA_ENCIPHERMENT -> AT_KEYEXCHANGE). Windows'

@@ -4,7 +4,7 @@
 // that does not talk to D365.
 import type { Config } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
-import { loadExtraCa } from '../graph/http-client.js';
+import { loadExtraCa } from '../http/extra-ca.js';
 import { AdfsPasswordAuth } from './adfs-auth.js';
 import { WebApiClient } from './client.js';
 import { HttpsTransport, type AuthProvider } from './https-transport.js';

@@ -2,12 +2,8 @@
 // bounded retries honouring Retry-After, and extra trusted CA (the sandbox's test CA) as the Graph
 // calls, instead of the Azure SDK's default client. Certificate checks stay on: the extra CA is added
 // to Node's roots, never replaces them.
-import { readFileSync } from 'node:fs';
 import type { ClientSecretCredentialOptions } from '@azure/identity';
 import { sendWithRetry, type HttpOptions, type HttpRequest } from '../http/request.js';
-
-/** The environment variable that names a PEM file of extra CAs to trust (the sandbox's test CA). */
-export const EXTRA_CA_ENV = 'D365_EXO_SYNC_EXTRA_CA';
 
 // The Azure SDK's HttpClient contract, taken from @azure/identity's own option types so this module
 // does not depend on @azure/core-rest-pipeline directly.
@@ -15,25 +11,6 @@ export type AzureHttpClient = NonNullable<ClientSecretCredentialOptions['httpCli
 type PipelineRequest = Parameters<AzureHttpClient['sendRequest']>[0];
 type PipelineResponse = Awaited<ReturnType<AzureHttpClient['sendRequest']>>;
 type HttpHeaders = PipelineResponse['headers'];
-
-/** Reads the extra CA file an environment variable names; undefined when the variable is not set. */
-export function loadExtraCa(env: NodeJS.ProcessEnv): string | undefined {
-  const file = env[EXTRA_CA_ENV];
-  if (!file) return undefined;
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new Error(
-      `${EXTRA_CA_ENV} names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      { cause: error },
-    );
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new Error(`${EXTRA_CA_ENV} names ${file}, which holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  }
-  return pem;
-}
 
 class Headers implements HttpHeaders {
   private readonly map = new Map<string, { name: string; value: string }>();

@@ -9,7 +9,7 @@ import * as tl from 'azure-pipelines-task-lib/task.js';
 import { Writable } from 'node:stream';
 import type { EntraConnection, Host } from './host.js';
 
-import { SERVICE_CONNECTION_INPUT } from '../pipeline/inputs.js';
+import { SERVICE_CONNECTION_INPUT } from './azure-name.js';
 
 /** The task lib logs endpoint parameters, secrets included, as debug lines: keep them out of the log. */
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { EntraConnection, Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
 import { Masker } from '../secrets/masker.js';
-import { azureName } from '../pipeline/inputs.js';
+import { azureName } from './azure-name.js';
 import { readServiceConnection } from './azure-connection.js';
 
 /** The agent runs any `##vso[...]` (and formats `##[...]`) it finds in a line: our own text must not. */

@@ -4,6 +4,9 @@
 import type { InputDefinition, OutputDefinition } from '../hosts/host.js';
 import type { Phase } from '../phases/phase.js';
 
+// Defined beside the Azure DevOps host, which reads inputs by these names; the manifests use them too.
+export { azureName, SERVICE_CONNECTION_INPUT } from '../hosts/azure-name.js';
+
 /** An input as the pipeline packages declare it: the Host's definition plus what the manifests show. */
 export interface PipelineInput extends InputDefinition {
   /** The only values allowed (an Azure DevOps pick list; checked by the step on both hosts). */
@@ -12,9 +15,6 @@ export interface PipelineInput extends InputDefinition {
    * fills an empty filePath input with the repository root, which would look like a given value. */
   kind?: 'file';
 }
-
-/** The Azure DevOps task input that names the service connection (the name Microsoft's Azure tasks use). */
-export const SERVICE_CONNECTION_INPUT = 'azureSubscription';
 
 export const MODES = ['plan', 'apply'] as const;
 export type StepMode = (typeof MODES)[number];
@@ -89,12 +89,4 @@ export function stepInputs(phase: Phase): PipelineInput[] {
 
 export function stepOutputs(phase: Phase): OutputDefinition[] {
   return joinUnique('output', phase, phase.outputs, COMMON_OUTPUTS);
-}
-
-/**
- * The Azure DevOps name of an input or output: camelCase of the kebab-case name ("pfx-base64" ->
- * "pfxBase64", "tenant-id" -> "tenantId"). task.json names must match ^[A-Za-z][A-Za-z0-9]*$.
- */
-export function azureName(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

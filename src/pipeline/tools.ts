@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Host, OutputDefinition } from '../hosts/host.js';
-import { loadExtraCa } from '../graph/http-client.js';
+import { loadExtraCa } from '../http/extra-ca.js';
 import { createEntraServices } from '../phases/entra/services.js';
 import { markdownTable } from '../report/markdown.js';
 import { mergedMarkdown, mergeRecords, readRecords } from '../report/merge.js';

@@ -1,5 +1,5 @@
 // Renders steps and run records as the job summary (markdown) and as console tables.
-import type { Step, StepResult } from '../phases/phase.js';
+import type { Step, StepResult } from './step-result.js';
 import type { RunRecord } from './run-record.js';
 import { statusText } from './status.js';
 import { timelineFromSteps } from './record-timeline.js';

@@ -3,7 +3,7 @@
 // trail of a run in one place.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PHASE_IDS } from '../phases/phase.js';
+import { PHASE_IDS } from './step-result.js';
 import { isResult, markdownTable, markedLines, renderValue } from './markdown.js';
 import { stepReason } from './status.js';
 import { DEFAULT_WIDTH, paragraph, textTable } from './text-table.js';

@@ -1,7 +1,7 @@
 // The validity timeline from what runs recorded: the keys of the Dynamics CRM service principal as the last step
 // that read them saw them (preflight, register-entra, verify, retire-previous each record them), and the new
 // certificate preflight inspected. Records carry no timeline of their own, so older records draw one too.
-import type { Step, StepResult } from '../phases/phase.js';
+import type { Step, StepResult } from './step-result.js';
 import { buildTimeline, type Timeline, type TimelineCertificate, type TimelineKey } from './timeline.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PhaseId, Step, StepResult } from '../phases/phase.js';
+import type { PhaseId, Step, StepResult } from './step-result.js';
 
 export const RUN_RECORD_SCHEMA = 'd365-exo-sync/run-record@1';
 

@@ -1,6 +1,6 @@
 // A step's state in words, the same everywhere (terminal, job summary, merged report): changed, unchanged,
 // would change, failed, not checked (why), skipped (why). A step that did not run never reads as unchanged.
-import type { Step, StepResult } from '../phases/phase.js';
+import type { Step, StepResult } from './step-result.js';
 
 const WOULD = {
   create: 'would create',

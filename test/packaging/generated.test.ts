@@ -23,6 +23,15 @@ import {
 import { builtPackages, type BuiltPackages } from './support/packages.js';
 import { readZip } from './support/zip.js';
 
+/**
+ * The staleness check runs once in CI (`npm run check:generated`, from .ci/run): the committed bundles
+ * are rebuilt and committed once per release, so in a developer's `npm test` they are stale after any
+ * change of src/ and the check would only say so.
+ */
+const STALENESS_SKIP = process.env.D365_EXO_SYNC_CHECK_GENERATED
+  ? false
+  : 'the committed bundles and manifests are compared once in CI: npm run check:generated (.ci/run runs it)';
+
 /** Every packaged step: the phases and the tools (watch, report). */
 const PHASES = packagedSteps();
 
@@ -51,7 +60,7 @@ describe('generated pipeline packages', () => {
     built = await builtPackages();
   });
 
-  it('every committed generated file is what npm run generate writes now', (t) => {
+  it('every committed generated file is what npm run generate writes now', { skip: STALENESS_SKIP }, (t) => {
     t.diagnostic(built.buildMs ? `packages built in ${built.buildMs} ms` : 'packages reused from this run');
     const stale: string[] = [];
     for (const [path, text] of built.files) {
@@ -61,7 +70,7 @@ describe('generated pipeline packages', () => {
     assert.deepEqual(stale, [], `stale or missing generated files: run npm run generate and commit the result`);
   });
 
-  it('actions/ and tasks/ hold nothing the generator does not write', () => {
+  it('actions/ and tasks/ hold nothing the generator does not write', { skip: STALENESS_SKIP }, () => {
     assert.deepEqual(leftoverFiles(built.files), [], 'left over from a removed or renamed phase: run npm run generate');
   });
 

@@ -47,3 +47,38 @@ export async function parseGantt(text: string): Promise<GanttTask[]> {
   const diagram = await api.mermaidAPI.getDiagramFromText(text);
   return (diagram.db as unknown as { getTasks(): GanttTask[] }).getTasks();
 }
+
+export interface Flowchart {
+  /** Node id -> its label. */
+  nodes: Map<string, string>;
+  edges: { start: string; end: string }[];
+  /** Subgraph id -> the ids of the nodes in it. */
+  subgraphs: Map<string, string[]>;
+}
+
+/** Parses a flowchart with mermaid (throws on a syntax error) and returns its nodes, edges and subgraphs. */
+export async function parseFlowchart(text: string): Promise<Flowchart> {
+  const api = await mermaid();
+  const parsed = await api.parse(text);
+  if (!parsed || !['flowchart-v2', 'flowchart'].includes(parsed.diagramType))
+    throw new Error(`not a flowchart: ${JSON.stringify(parsed)}`);
+  const diagram = await api.mermaidAPI.getDiagramFromText(text);
+  const db = diagram.db as unknown as {
+    getVertices(): Map<string, { id: string; text: string }>;
+    getEdges(): { start: string; end: string }[];
+    getSubGraphs(): { id: string; nodes: string[] }[];
+  };
+  const vertices = db.getVertices();
+  return {
+    nodes: new Map([...vertices.values()].map((v) => [v.id, v.text])),
+    edges: db.getEdges().map(({ start, end }) => ({ start, end })),
+    subgraphs: new Map(db.getSubGraphs().map((s) => [s.id, s.nodes])),
+  };
+}
+
+/** Parses any diagram with mermaid (throws on a syntax error) and returns its type. */
+export async function diagramType(text: string): Promise<string> {
+  const parsed = await (await mermaid()).parse(text);
+  if (!parsed) throw new Error('mermaid could not parse the diagram');
+  return parsed.diagramType;
+}

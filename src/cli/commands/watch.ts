@@ -1,7 +1,7 @@
 // d365-exo-sync watch — expiry monitoring for a scheduled pipeline: exit 0 when everything has more
 // than --min-days left, 1 otherwise (or when something could not be checked), 2 on a usage error.
 import { CliHost, type CliIo } from '../../hosts/cli-host.js';
-import { loadExtraCa } from '../../graph/http-client.js';
+import { loadExtraCa } from '../../http/extra-ca.js';
 import { createEntraServices } from '../../phases/entra/services.js';
 import { textTable } from '../../report/text-table.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';

@@ -7,7 +7,7 @@ import type { HttpOptions } from '../../http/request.js';
 import { GraphClient, type GraphApi } from '../../graph/client.js';
 import { createCredential, describeAuth } from '../../graph/credentials.js';
 import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from '../../graph/endpoints.js';
-import { loadExtraCa } from '../../graph/http-client.js';
+import { loadExtraCa } from '../../http/extra-ca.js';
 import type { PhaseContext } from '../phase.js';
 
 export interface EntraServices {

@@ -9,7 +9,7 @@ import type { Host } from '../../hosts/host.js';
 import type { HttpOptions } from '../../http/request.js';
 import { createCredential, describeAuth } from '../../graph/credentials.js';
 import { resolveCloudEndpoints, type CloudName } from '../../graph/endpoints.js';
-import { loadExtraCa } from '../../graph/http-client.js';
+import { loadExtraCa } from '../../http/extra-ca.js';
 import { ENTRA_HTTP_DEFAULTS } from '../entra/services.js';
 import type { PhaseContext } from '../phase.js';
 

@@ -1,6 +1,10 @@
 // Turns what D365 wrote about a failed mailbox (lastsyncerror, the Alerts wall: tracelog text and
-// details) into a cause and a fix in plain words. The texts matched are those admins report (see
-// ../shared/reference/field-problems.md, sections B-E); the first rule that matches wins, so the most
+// details) into a cause and a fix in plain words. The texts matched are those admins report and
+// Microsoft quotes: the support articles in MicrosoftDocs/SupportArticles-docs
+// (support/power-platform/dataverse/email-exchange-synchronization/, e.g. "Http server returned
+// Forbidden exception", "Error when testing and enabling a mailbox"), "Troubleshooting and monitoring
+// server-side synchronization" (Dynamics 365 Customer Engagement on-premises) and "Control access to
+// EWS in Exchange" for the X-EWS-Policy-Reason texts. The first rule that matches wins, so the most
 // specific ones come first. Where the fix rests on something Microsoft has not documented, it says so.
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
 

@@ -1,6 +1,8 @@
-// What Test & Enable can report for a mailbox in the emulator: the alert texts admins see (from
-// ../shared/reference/field-problems.md, <Mailbox Name> filled in), which directions fail, and the
-// detail line the Alerts wall shows. The EWS-blocked detail combines the documented 403 alert with the
+// What Test & Enable can report for a mailbox in the emulator: the alert texts admins see (as quoted in
+// Microsoft's support articles for server-side synchronization — MicrosoftDocs/SupportArticles-docs,
+// support/power-platform/dataverse/email-exchange-synchronization/ — and in "Troubleshooting and
+// monitoring server-side synchronization" for on-premises, <Mailbox Name> filled in), which directions
+// fail, and the detail line the Alerts wall shows. The EWS-blocked detail combines the documented 403 alert with the
 // documented X-EWS-Policy-Reason header text; that both appear together in one D365 alert is an
 // assumption of the emulator (UNCONFIRMED).
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { federatedAudience, findFederatedTokenSource, signInReason } from '../../../src/graph/credentials.js';
-import { EXTRA_CA_ENV, loadExtraCa } from '../../../src/graph/http-client.js';
+import { EXTRA_CA_ENV, loadExtraCa } from '../../../src/http/extra-ca.js';
 
 describe('federated token source', () => {
   it('tenant.auth.tokenFileEnv first, and a clear error when it is not set', () => {
