@@ -271,7 +271,7 @@ export function alignFakeCrmOrganization(server: DemoServer, uniqueName: string,
 }
 
 /** The fake Exchange Online tenant's state (the shape of test/powershell/fakes/FakeExchangeOnline.psm1). */
-interface FakeExchangeTenant {
+export interface FakeExchangeTenant {
   organization: string;
   ewsEnabled: boolean | null;
   allowedAppIds: string | null;
@@ -279,7 +279,7 @@ interface FakeExchangeTenant {
   allowList: string[];
   blockList: string[];
   mailboxes: Array<{ primary: string; proxies: string[]; ewsEnabled: boolean | null }>;
-  calls: unknown[];
+  calls: Array<{ name: string; args: Record<string, unknown> }>;
 }
 
 /**

@@ -1,21 +1,12 @@
 // Every step shipped as a GitHub Action and an Azure DevOps task: the phases (with the common inputs)
 // and the tools (watch, report). The generator and the entry points both go through this list, so a
 // phase that joins the registry gets its action, task and extension contribution with no other change.
-import type { OutputDefinition } from '../hosts/host.js';
 import { PHASES } from '../phases/registry.js';
-import { stepInputs, stepOutputs, type PipelineInput } from './inputs.js';
+import { stepInputs, stepOutputs } from './inputs.js';
 import { TOOLS } from './tools.js';
+import type { StepManifest } from './step-manifest.js';
 
-export interface PackagedStep {
-  id: string;
-  title: string;
-  runsOn: string;
-  changes: string;
-  /** Every input the step reads, in manifest order. */
-  inputs: PipelineInput[];
-  outputs: OutputDefinition[];
-  /** The Azure DevOps task takes the azureSubscription service connection. */
-  signsInToEntra: boolean;
+export interface PackagedStep extends StepManifest {
   kind: 'phase' | 'tool';
 }
 

@@ -5,13 +5,14 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { Host, OutputDefinition } from '../hosts/host.js';
+import type { Host } from '../hosts/host.js';
 import { loadExtraCa } from '../http/extra-ca.js';
 import { createEntraServices } from '../phases/entra/services.js';
 import { markdownTable } from '../report/markdown.js';
 import { mergedMarkdown, mergeRecords, readRecords } from '../report/merge.js';
 import { defaultWatchUrls, watch, watchRows, type WatchReport } from '../watch/watch.js';
 import type { PipelineInput } from './inputs.js';
+import type { StepManifest } from './step-manifest.js';
 
 export type ToolValues = Record<string, string | undefined>;
 
@@ -26,15 +27,7 @@ export interface ToolRun {
 }
 
 /** A command shipped as an action and a task. Inputs are complete (no common ones are added). */
-export interface PipelineTool {
-  id: string;
-  title: string;
-  runsOn: string;
-  changes: string;
-  inputs: PipelineInput[];
-  outputs: OutputDefinition[];
-  /** Signs in to Entra ID (the Azure DevOps task then has the azureSubscription input). */
-  signsInToEntra: boolean;
+export interface PipelineTool extends StepManifest {
   run(run: ToolRun): Promise<void>;
 }
 

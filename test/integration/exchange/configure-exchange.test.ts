@@ -14,6 +14,7 @@ import { createWindowsServices } from '../../../src/phases/windows/services.js';
 import { runPhase } from '../../../src/phases/runner.js';
 import type { SpawnInfo } from '../../../src/powershell/types.js';
 import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import type { FakeExchangeTenant } from '../../../src/demo/sandbox.js';
 import { TestHost } from '../../support/test-host.js';
 import { repoRoot, suiteOptions } from '../powershell/helpers.js';
 import {
@@ -31,17 +32,6 @@ const OTHER = '4a5b6c7d-1111-4222-8333-944455556666';
 const FAKE_EXCHANGE = join(repoRoot, 'test', 'powershell', 'fakes', 'FakeExchangeOnline.psd1');
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./;
 
-interface Tenant {
-  organization: string;
-  ewsEnabled: boolean | null;
-  allowedAppIds: string | null;
-  policy: string | null;
-  allowList: string[];
-  blockList: string[];
-  mailboxes: Array<{ primary: string; proxies: string[]; ewsEnabled: boolean | null }>;
-  calls: Array<{ name: string; args: Record<string, unknown> }>;
-}
-
 describe('configure-exchange with the fake Exchange Online tenant', suiteOptions(), () => {
   let emulator: EntraEmulator;
   let work: string;
@@ -49,7 +39,7 @@ describe('configure-exchange with the fake Exchange Online tenant', suiteOptions
   let config: Config;
   const spawned: SpawnInfo[] = [];
 
-  const tenant = () => JSON.parse(readFileSync(stateFile, 'utf8')) as Tenant;
+  const tenant = () => JSON.parse(readFileSync(stateFile, 'utf8')) as FakeExchangeTenant;
   const context = (host: TestHost, now = new Date(), cfg = config): PhaseContext => ({
     config: cfg,
     host,
@@ -82,7 +72,7 @@ describe('configure-exchange with the fake Exchange Online tenant', suiteOptions
     emulator = await startSandbox({ roles: [...FULL_ROLES, 'Exchange.ManageAsApp'] });
     work = mkdtempSync(join(tmpdir(), 'configure-exchange-'));
     stateFile = join(work, 'tenant.json');
-    const tenantState: Tenant = {
+    const tenantState: FakeExchangeTenant = {
       organization: 'contoso.onmicrosoft.com',
       ewsEnabled: true,
       allowedAppIds: OTHER,
