@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // The layers of src/, bottom first. A file may import from its own place and from places below it;
-// an import that runs back up (or into the sandbox or the demo) fails `npm run lint`. Because every
+// an import that runs back up (or into the sandbox package) fails `npm run lint`. Because every
 // place has one rank, no cycle between two places can pass either. Each entry: the files it covers
 // and the regex part that names it in a relative import ("../graph/x.js", "../../days.js").
 // hosts/host.ts and hosts/progress.ts are the Host port (what every layer may log and report through);
@@ -40,8 +40,11 @@ export const LAYERS = [
   { layer: 'adapters', files: ['src/cli/**'], names: 'cli/' },
 ];
 
-/** The sandbox (emulators) and the demo: test and rehearsal code the product must not reach. */
+/** The sandbox package (emulators, fake servers, the demo): rehearsal and test code the product must not reach. */
 const SANDBOX = 'sandbox/|demo/';
+const SANDBOX_PACKAGE = '^@d365-exo-sync/sandbox(?:/|$)';
+const SANDBOX_MESSAGE =
+  'Product code must not import the sandbox package (emulators, fake servers, the demo): the demo command loads it at run time.';
 
 /** A relative import ("./", "../", "../../"…) of one of the names. */
 const relativeTo = (names) => `^(?:\\./|(?:\\.\\./)+)(?:${names})`;
@@ -64,10 +67,8 @@ const layerRules = LAYERS.map((place, rank) => {
                   },
                 ]
               : []),
-            {
-              regex: relativeTo(SANDBOX),
-              message: 'Product code must not import the sandbox or the demo (emulators and rehearsal only).',
-            },
+            { regex: relativeTo(SANDBOX), message: SANDBOX_MESSAGE },
+            { regex: SANDBOX_PACKAGE, message: SANDBOX_MESSAGE },
           ],
         },
       ],
@@ -110,4 +111,39 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  {
+    // The sandbox uses the toolkit through its one TypeScript entry, src/index.ts, never its files.
+    files: ['sandbox/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?:\\.\\./)+src/(?!index\\.js$)',
+              message: 'The sandbox uses the toolkit through src/index.ts only: export what it needs there.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Tests and benchmarks use the sandbox as the package it is.
+    files: ['test/**', 'bench/**', 'scripts/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?:\\.\\./)+sandbox/',
+              message:
+                "Import the sandbox as its package: '@d365-exo-sync/sandbox' (or a subpath its package.json exports).",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

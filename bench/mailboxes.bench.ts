@@ -32,7 +32,7 @@ interface Counters {
 
 // ---- the worker: one emulator ------------------------------------------------------------------
 async function workerMain(): Promise<void> {
-  const { startD365Emulator } = await import('../src/sandbox/d365/index.js');
+  const { startD365Emulator } = await import('@d365-exo-sync/sandbox/d365');
   const setup = workerData as WorkerSetup;
   const emulator = await startD365Emulator({
     mailboxes: setup.mailboxes,
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
 
   const { ConfigSchema } = await import('../src/config/schema.js');
   const { createCrmServices } = await import('../src/crm/services.js');
-  const { sandboxWindowsTransport } = await import('../src/sandbox/d365/index.js');
+  const { sandboxWindowsTransport } = await import('@d365-exo-sync/sandbox/d365');
   const { configureMailboxesPhase } = await import('../src/phases/configure-mailboxes.js');
   const { mailboxSettings } = await import('../src/phases/mailboxes/settings.js');
   const { selectMailboxes, mailboxColumns } = await import('../src/phases/mailboxes/select.js');

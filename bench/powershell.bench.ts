@@ -18,7 +18,8 @@ import { createWindowsServices } from '../src/phases/windows/services.js';
 import { findPhase } from '../src/phases/registry.js';
 import type { PhaseContext } from '../src/phases/phase.js';
 import { resolvePowerShell } from '../src/powershell/index.js';
-import { fakeModule, makeTestPfx } from '../test/integration/powershell/helpers.js';
+import { FAKE_SERVER_MODULE_PATH } from '@d365-exo-sync/sandbox';
+import { makeTestPfx } from '../test/integration/powershell/helpers.js';
 import { TestHost } from '../test/support/test-host.js';
 
 const bareRuns = Number(process.argv[2] ?? 5);
@@ -68,7 +69,7 @@ for (const [phaseId, server] of servers) {
       host,
       { ...process.env, FAKE_WINDOWS_STATE_FILE: stateFile },
       {
-        extraModulePaths: [fakeModule],
+        modulePath: FAKE_SERVER_MODULE_PATH,
         computerName: server,
         tempRoot: dir,
         onSpawn: () => void processes++,

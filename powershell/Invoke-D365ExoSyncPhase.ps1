@@ -15,7 +15,6 @@ Parameter file (UTF-8 JSON, written by src/powershell):
     "pfxPath": "...",                                              optional one-time PFX file: passed as -PfxBytes
                                                                    (read, deleted at once) or -PfxPath (deleted when
                                                                    the phase returns)
-    "extraModules": [ "..." ]                                      optional, imported after the module (tests: fakes)
   }
 Secrets are read from this process's environment, removed from it at once, and handed to the phase function as
 SecureString parameters: they are never in the parameter file, the command line or the result.
@@ -73,7 +72,7 @@ try {
     if (-not $phases.ContainsKey($phase)) { throw "unknown phase '$phase' (expected one of: $(($phases.Keys | Sort-Object) -join ', '))" }
     if ($mode -ne 'plan' -and $mode -ne 'apply') { throw "unknown mode '$mode' (expected plan or apply)" }
 
-    # Secrets: out of the environment first, before any other code (modules, fakes) runs in this process.
+    # Secrets: out of the environment first, before any other code (the module) runs in this process.
     $step = 'read-secrets'
     $secrets = @{}
     if ($request.secretEnv) {
@@ -92,11 +91,10 @@ try {
     }
 
 
+    # Without -Force: a process runs one phase, so the module is loaded here, once. A script that ran this one after
+    # loading the same module (with what it needs around it) keeps its copy.
     $step = 'load-module'
-    Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'D365ExoSync/D365ExoSync.psd1') -Force
-    foreach ($extra in @($request.extraModules)) {
-        if ($extra) { Import-Module -Name ([string]$extra) -Force -Global }
-    }
+    Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'D365ExoSync/D365ExoSync.psd1')
 
     $step = 'parameters'
     $module = Get-Module -Name 'D365ExoSync'

@@ -146,7 +146,6 @@ export async function invokePowerShellPhase(
       secretEnv: secretSlots,
     };
     if (inv.pfx) request.pfxPath = workspace.write('certificate.pfx', inv.pfx);
-    if (rt.extraModulePaths?.length) request.extraModules = rt.extraModulePaths;
     const parameterFile = workspace.write('parameters.json', JSON.stringify(request));
     const resultFile = workspace.path('result.json');
 

@@ -43,8 +43,6 @@ export interface PowerShellRuntime {
   pwshPath?: string;
   /** The folder holding Invoke-D365ExoSyncPhase.ps1 and D365ExoSync/ (default: the package's powershell/). */
   modulePath?: string;
-  /** Modules imported after D365ExoSync (tests load the fake Windows cmdlets this way). */
-  extraModulePaths?: string[];
   /** Each output line of the child, already masked. */
   onLine(line: string, stream: 'stdout' | 'stderr'): void;
   /** Masks secrets in a line before it goes anywhere (the Host's mask). */

@@ -1,9 +1,11 @@
 // The layer rules in eslint.config.js (no-restricted-imports per place of src/) catch an import that runs
-// back up the layers, a cycle between two places, and product code reaching into the sandbox or the demo.
+// back up the layers, a cycle between two places, product code reaching into the sandbox package, the sandbox
+// reaching into src/ past its entry, and a test importing the sandbox by path.
 // Each case lints a probe file through ESLint's Node API, at a path inside src/ so the real config applies.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 
@@ -12,6 +14,14 @@ const eslint = new ESLint({ cwd: ROOT });
 // eslint.config.js is plain JavaScript; its layer table is read as data.
 const configUrl = new URL('../../eslint.config.js', import.meta.url).href;
 const { LAYERS } = (await import(configUrl)) as { LAYERS: { files: string[] }[] };
+
+/** Every .ts file under dir. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
 
 /** The no-restricted-imports messages for a file at `path` (relative to the repository) holding `code`. */
 async function layerErrors(path: string, code: string): Promise<string[]> {
@@ -91,23 +101,65 @@ describe('layer rules', () => {
     );
   });
 
-  it('fail product code that imports the sandbox or the demo', async () => {
-    const errors = await layerErrors(
-      'src/phases/entra/layer-probe.ts',
-      "import { startEntraEmulator } from '../../sandbox/entra/index.js';\nexport const probe = startEntraEmulator;\n",
+  it('fail product code that imports the sandbox package, by its name or by a path', async () => {
+    const byName = await layerErrors(
+      'src/cli/commands/layer-probe.ts',
+      "import { runRehearsal } from '@d365-exo-sync/sandbox';\nexport const probe = runRehearsal;\n",
     );
-    assert.equal(errors.length, 1);
-    assert.match(errors[0]!, /must not import the sandbox or the demo/);
+    assert.equal(byName.length, 1);
+    assert.match(byName[0]!, /must not import the sandbox package/);
     assert.equal(
-      (await layerErrors('src/cli/layer-probe.ts', "export { runDemo } from '../demo/index.js';\n")).length,
+      (await layerErrors('src/phases/entra/layer-probe.ts', "export * from '@d365-exo-sync/sandbox/entra';\n")).length,
       1,
     );
+    assert.equal(
+      (await layerErrors('src/cli/layer-probe.ts', "export { runDemo } from '../../sandbox/src/demo/index.js';\n"))
+        .length,
+      1,
+    );
+  });
+
+  it('fail a sandbox file that reaches into src/ past its one entry, src/index.ts', async () => {
+    assert.deepEqual(
+      await layerErrors('sandbox/src/demo/layer-probe.ts', "export { runPhase } from '../../../src/index.js';\n"),
+      [],
+    );
+    const errors = await layerErrors(
+      'sandbox/src/demo/layer-probe.ts',
+      "export { runPhase } from '../../../src/phases/runner.js';\n",
+    );
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /through src\/index\.ts only/);
+  });
+
+  it('fail a test that imports the sandbox by path instead of as its package', async () => {
+    assert.equal(
+      (await layerErrors('test/integration/layer-probe.ts', "export * from '../../sandbox/src/entra/index.js';\n"))
+        .length,
+      1,
+    );
+    assert.deepEqual(
+      await layerErrors('test/integration/layer-probe.ts', "export * from '@d365-exo-sync/sandbox/entra';\n"),
+      [],
+    );
+  });
+
+  it('keep src/index.ts (the entry for code outside src/) out of src/: no file of src/ imports it', () => {
+    const entry = `${ROOT}src/index.ts`;
+    const importers: string[] = [];
+    for (const file of sourceFiles(`${ROOT}src`)) {
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+        if (resolve(dirname(file), spec!).replace(/\.js$/, '.ts') === entry) importers.push(file);
+      }
+    }
+    assert.deepEqual(importers, []);
   });
 
   it('give every place of src/ a layer (a new folder cannot slip past the rules)', () => {
     const covered = new Set(LAYERS.flatMap((place) => place.files));
     const places = readdirSync(`${ROOT}src`, { withFileTypes: true })
-      .filter((entry) => !['sandbox', 'demo'].includes(entry.name))
+      // index.ts is the entry for code outside src/ (the sandbox package), above every layer: see the test above.
+      .filter((entry) => entry.name !== 'index.ts')
       .map((entry) => (entry.isDirectory() ? `src/${entry.name}/**` : `src/${entry.name}`));
     assert.deepEqual(
       places.filter((place) => !covered.has(place)),

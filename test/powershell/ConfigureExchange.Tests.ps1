@@ -1,6 +1,5 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    $script:FakeExchange = Join-Path $PSScriptRoot 'fakes/FakeExchangeOnline.psd1'
     Remove-Module D365ExoSync, FakeExchangeOnline -ErrorAction SilentlyContinue
     Import-Module $script:ModuleManifest -Force
     Import-Module $script:FakeExchange -Force -Global

@@ -1,11 +1,13 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:Entry = Join-Path $script:RepoRoot 'powershell/Invoke-D365ExoSyncPhase.ps1'
+    # The sandbox's entry script: the module, then the fake Windows server, then the entry script above.
+    $script:SandboxEntry = Join-Path $script:SandboxPowerShell 'Invoke-D365ExoSyncPhase.ps1'
     $script:Pfx = New-TestPfx
 
     # The entry script ends with exit: it runs in a child pwsh, as the TypeScript invoker runs it.
     function Invoke-Entry {
-        param([hashtable] $Request, [hashtable] $Environment = @{})
+        param([hashtable] $Request, [hashtable] $Environment = @{}, [string] $Entry = $script:Entry)
         $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory -Path $dir | Out-Null
         $parameterFile = Join-Path $dir 'parameters.json'
@@ -14,7 +16,7 @@ BeforeAll {
         [System.IO.File]::WriteAllText($parameterFile, (ConvertTo-Json -InputObject $Request -Depth 10))
         $start = [System.Diagnostics.ProcessStartInfo]::new([System.Environment]::ProcessPath)
         if ([System.IO.Path]::GetFileNameWithoutExtension([System.Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add([System.Reflection.Assembly]::GetEntryAssembly().Location) }
-        foreach ($argument in @('-NoProfile', '-NonInteractive', '-File', $script:Entry, '-ParameterFile', $parameterFile, '-ResultFile', $resultFile)) { $start.ArgumentList.Add($argument) }
+        foreach ($argument in @('-NoProfile', '-NonInteractive', '-File', $Entry, '-ParameterFile', $parameterFile, '-ResultFile', $resultFile)) { $start.ArgumentList.Add($argument) }
         $start.RedirectStandardOutput = $true
         $start.RedirectStandardError = $true
         $start.UseShellExecute = $false
@@ -54,11 +56,37 @@ Describe 'entry script Invoke-D365ExoSyncPhase.ps1' {
         foreach ($case in @(@{ thumbprint = $script:Pfx.Thumbprint; exit = 0 }, @{ thumbprint = ('AB' * 20); exit = 1 })) {
             $copy = Join-Path $TestDrive ([guid]::NewGuid().ToString('N') + '.pfx')
             Copy-Item -LiteralPath $script:Pfx.Path -Destination $copy
-            $request = @{ phase = 'install-certificate'; mode = 'apply'; parameters = @{ thumbprint = $case.thumbprint; keyReaders = @('CONTOSO\svc-crm-async') }; secretEnv = @{ PfxPassword = 'D365EXOSYNC_SECRET_1' }; pfxPath = $copy; extraModules = @($script:FakeModule) }
-            $run = Invoke-Entry -Request $request -Environment @{ D365EXOSYNC_SECRET_1 = $script:Pfx.Password }
+            $request = @{ phase = 'install-certificate'; mode = 'apply'; parameters = @{ thumbprint = $case.thumbprint; keyReaders = @('CONTOSO\svc-crm-async') }; secretEnv = @{ PfxPassword = 'D365EXOSYNC_SECRET_1' }; pfxPath = $copy }
+            $run = Invoke-Entry -Request $request -Environment @{ D365EXOSYNC_SECRET_1 = $script:Pfx.Password } -Entry $script:SandboxEntry
             $run.ExitCode | Should -Be $case.exit -Because $run.Stderr
             Test-Path -LiteralPath $copy | Should -BeFalse
             @($run.Fake.calls | Where-Object { $_.name -eq 'Read-D365PfxCertificate' } | ForEach-Object { $_.args.FromBytes }) | Should -Not -Contain $false
         }
+    }
+
+    It 'loads no other module than its own: a parameter file naming one (the old extraModules) changes nothing' {
+        $request = @{ phase = 'install-certificate'; mode = 'plan'; parameters = @{ thumbprint = $script:Pfx.Thumbprint; keyReaders = @('CONTOSO\svc-crm-async') }; extraModules = @($script:FakeModule) }
+        $run = Invoke-Entry -Request $request
+        $run.Fake | Should -BeNullOrEmpty -Because 'the fake Windows server must not have been loaded'
+        @($run.Result.warnings) | Should -Not -Contain "the sandbox's fake Windows server and Exchange Online tenant were loaded: this run did not touch a real server"
+    }
+}
+
+Describe "the sandbox's entry script (sandbox/powershell)" {
+    It 'runs the module on the fake Windows server and says so in the result' {
+        $request = @{ phase = 'install-certificate'; mode = 'plan'; parameters = @{ thumbprint = $script:Pfx.Thumbprint; keyReaders = @('CONTOSO\svc-crm-async') } }
+        $run = Invoke-Entry -Request $request -Entry $script:SandboxEntry
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        $run.Result.phase | Should -Be 'install-certificate'
+        $run.Result.mode | Should -Be 'plan'
+        @($run.Result.warnings) | Should -Contain "the sandbox's fake Windows server and Exchange Online tenant were loaded: this run did not touch a real server"
+        @($run.Fake.calls | ForEach-Object { $_.name }) | Should -Contain 'Get-D365MachineCertificate'
+    }
+
+    It 'keeps the exit code and the error of a failing phase' {
+        $run = Invoke-Entry -Request @{ phase = 'install-certificate'; mode = 'apply'; parameters = @{ thumbprint = $script:Pfx.Thumbprint }; secretEnv = @{ PfxPassword = 'D365EXOSYNC_SECRET_9' } } -Entry $script:SandboxEntry
+        $run.ExitCode | Should -Be 1
+        $run.Result.error.step | Should -Be 'read-secrets'
+        $run.Stderr | Should -Match 'D365EXOSYNC-ERROR'
     }
 }

@@ -1,8 +1,11 @@
 # Shared by the Pester tests: paths, module loading with the fake Windows server, and test certificates.
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:ModuleManifest = Join-Path $script:RepoRoot 'powershell/D365ExoSync/D365ExoSync.psd1'
-$script:FakeModule = Join-Path $PSScriptRoot 'fakes/FakeWindows.psm1'
-$script:FakeTools = Join-Path $PSScriptRoot 'fakes/tools'
+# The fakes are the sandbox package's (sandbox/powershell): the same the demo and the TypeScript tests load.
+$script:SandboxPowerShell = Join-Path $script:RepoRoot 'sandbox/powershell'
+$script:FakeModule = Join-Path $script:SandboxPowerShell 'FakeWindows.psm1'
+$script:FakeExchange = Join-Path $script:SandboxPowerShell 'FakeExchangeOnline.psd1'
+$script:FakeTools = Join-Path $script:SandboxPowerShell 'tools'
 
 # Loads the module and the fake Windows server once per test file (BeforeAll); Reset-FakeWindows in BeforeEach
 # gives every test a fresh fake server.

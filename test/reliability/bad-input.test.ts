@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { DYNAMICS_APP_ID } from '../../src/sandbox/entra/index.js';
+import { DYNAMICS_APP_ID } from '@d365-exo-sync/sandbox/entra';
 import { makeLeaf, makePfx } from '../support/certs.js';
 import { CATALOGUE, toolsFor, WARNINGS } from './support/bad-inputs.js';
 import { badInputMarkdown, DOC_PATH } from './support/bad-input-doc.js';

@@ -27,19 +27,19 @@ import { createWindowsServices } from '../../src/phases/windows/services.js';
 import { findPhase } from '../../src/phases/registry.js';
 import { runPhase, type PhaseRun } from '../../src/phases/runner.js';
 import type { PhaseContext } from '../../src/phases/phase.js';
-import { startD365Emulator, type D365Emulator } from '../../src/sandbox/d365/index.js';
-import { DYNAMICS_APP_ID, type EntraEmulator } from '../../src/sandbox/entra/index.js';
+import { startD365Emulator, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
+import { DYNAMICS_APP_ID, type EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { invokePowerShellPhase, resolvePowerShell } from '../../src/powershell/index.js';
 import type { PowerShellWebApiInvoker } from '../../src/crm/windows-transport.js';
 import { sendWithRetry } from '../../src/http/request.js';
-import { makeSandboxTls } from '../../src/sandbox/tls.js';
+import { makeSandboxTls } from '@d365-exo-sync/sandbox/tls';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { TestHost } from '../support/test-host.js';
 import { makeLeaf, makePfx } from '../support/certs.js';
 import { fakeClock } from '../integration/d365/support.js';
 import { FAST_HTTP, phaseContext, sandboxTls, startSandbox } from '../integration/entra/sandbox.js';
-import { fakeModule } from '../integration/powershell/helpers.js';
+import { FAKE_SERVER_MODULE_PATH, FAKE_WINDOWS_MODULE as fakeModule } from '@d365-exo-sync/sandbox';
 import {
   COVERED_ONCE,
   D365_CALLS,
@@ -459,7 +459,7 @@ describe('PowerShell steps: every Windows phase × every fault', () => {
       ...(options.mode ? { FAKE_PWSH_MODE: options.mode } : {}),
     };
     const windows = createWindowsServices(host, env, {
-      extraModulePaths: [fakeModule],
+      modulePath: FAKE_SERVER_MODULE_PATH,
       computerName: c.computer,
       timeoutMs: options.timeoutMs ?? 180_000,
       tempRoot: scratch,

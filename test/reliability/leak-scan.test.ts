@@ -19,6 +19,7 @@ import { azureName } from '../../src/pipeline/inputs.js';
 import { makeLeaf, makePfx } from '../support/certs.js';
 import { builtPackages, type BuiltPackages } from '../packaging/support/packages.js';
 import { cleanupRuns, runAction, runTaskProcess, type Workspace } from '../packaging/support/runners.js';
+import { actionOnFakeServers, taskOnFakeServers } from '../support/fake-server-cli.js';
 import {
   ADFS_SERVER,
   CLIENT_SECRET,
@@ -202,7 +203,7 @@ describe('leak scan: every phase through every front end writes no secret in any
     };
     if (frontEnd === 'GitHub Action') {
       const run = await runAction(
-        join(built.root, 'actions', phaseId),
+        actionOnFakeServers(join(built.root, 'actions', phaseId)),
         workspace(world),
         { ...common, ...own },
         { TMPDIR: temp },
@@ -218,7 +219,7 @@ describe('leak scan: every phase through every front end writes no secret in any
     );
     const ws = workspace(world);
     const run = await runTaskProcess(
-      join(built.unpacked, phaseId),
+      taskOnFakeServers(join(built.unpacked, phaseId)),
       { ...ws, env: { ...ws.env, TMPDIR: temp } },
       inputs,
     );

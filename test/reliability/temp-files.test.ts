@@ -28,7 +28,7 @@ import { createWindowsServices } from '../../src/phases/windows/services.js';
 import { findPhase } from '../../src/phases/registry.js';
 import { runPhase } from '../../src/phases/runner.js';
 import { TestHost } from '../support/test-host.js';
-import { fakeModule } from '../integration/powershell/helpers.js';
+import { FAKE_SERVER_MODULE_PATH } from '@d365-exo-sync/sandbox';
 import { spawnCli, waitFor } from './support/processes.js';
 import {
   COMPUTER,
@@ -179,7 +179,7 @@ describe('temp files: no PFX or key material left after success, failure, timeou
         pwshPath: fakePwsh,
         timeoutMs: 1_000,
         tempRoot: dir,
-        extraModulePaths: [fakeModule],
+        modulePath: FAKE_SERVER_MODULE_PATH,
         computerName: COMPUTER,
       },
     );

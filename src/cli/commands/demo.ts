@@ -1,12 +1,65 @@
-// d365-exo-sync demo — the whole renewal, twice, against the sandbox on this machine (src/demo).
+// d365-exo-sync demo — the whole renewal, twice, against the sandbox on this machine. The rehearsal (the emulators,
+// the fake Windows servers and the demo itself) is the private workspace package sandbox/ of the repository, which
+// this command loads when it runs: the product bundle holds none of it. The sandbox is TypeScript, loaded through
+// tsx (a development dependency); both come with a clone after `npm ci`, neither with an installed package.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliIo } from '../../hosts/cli-host.js';
-// #14: the one product import of the demo, until the sandbox and the demo become their own workspace
-// package that `npm start` runs (then the CLI has no demo command to bundle).
-// eslint-disable-next-line no-restricted-imports
-import { runDemo } from '../../demo/index.js';
 import { EXIT, parseCommandArgs, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
+
+/** The sandbox package (sandbox/package.json), linked into node_modules by npm's workspaces. */
+export const SANDBOX_PACKAGE = '@d365-exo-sync/sandbox';
+
+/** What the demo command asks of the rehearsal: the sandbox package's `runRehearsal` implements it. */
+export interface RehearsalOptions {
+  /** Folder for the records (created; must be empty). Default: a new folder in the OS temp folder. */
+  recordsDir?: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Mailboxes in the D365 emulator (default 40). */
+  mailboxes?: number;
+  /** Prints the text report as the rehearsal goes (not given with --json). */
+  print?: (text: string) => void;
+  /** How wide the printed lines may be. */
+  width?: number;
+  /** Every log line of every job (masked), as it happens (--verbose). */
+  log?: (line: string) => void;
+}
+
+/** The rehearsal's report: printed as JSON with --json; ok decides the exit code. */
+export interface RehearsalReport {
+  ok: boolean;
+}
+
+export type RunRehearsal = (options: RehearsalOptions) => Promise<RehearsalReport>;
+
+/** How to get the demo where it is missing (an installed package carries neither the sandbox nor tsx). */
+export const SANDBOX_MISSING =
+  'the demo runs from a clone of the repository: its sandbox (the emulators and the fake Windows servers) is ' +
+  'not part of the installed package. Clone the repository, then run "npm ci" and "npm start" in it';
+
+/** The sandbox's runRehearsal, or why it cannot be loaded here. */
+export async function loadRehearsal(): Promise<RunRehearsal | { missing: string }> {
+  let tsImport: (specifier: string, parent: string) => Promise<{ runRehearsal?: RunRehearsal }>;
+  try {
+    ({ tsImport } = await import('tsx/esm/api'));
+  } catch {
+    return { missing: `${SANDBOX_MISSING} (tsx, which loads the sandbox's TypeScript, is not installed here)` };
+  }
+  try {
+    const sandbox = await tsImport(SANDBOX_PACKAGE, import.meta.url);
+    if (typeof sandbox.runRehearsal !== 'function')
+      return {
+        missing: `${SANDBOX_PACKAGE} has no runRehearsal: the sandbox and the toolkit are from different versions`,
+      };
+    return sandbox.runRehearsal;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message?.includes(SANDBOX_PACKAGE))
+      return { missing: `${SANDBOX_MISSING} (${SANDBOX_PACKAGE} is not installed here)` };
+    throw error;
+  }
+}
 
 export const DEMO_HELP = `Usage: d365-exo-sync demo [--records DIR] [--mailboxes N] [--json] [--verbose] [--wide]
 
@@ -58,8 +111,13 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
         );
     } else mkdirSync(recordsDir, { recursive: true, mode: 0o700 });
   }
+  const runRehearsal = await loadRehearsal();
+  if (typeof runRehearsal !== 'function') {
+    io.stderr(`d365-exo-sync demo: ${runRehearsal.missing}\n`);
+    return EXIT.usage;
+  }
   const json = values.json === true;
-  const report = await runDemo({
+  const report = await runRehearsal({
     ...(recordsDir ? { recordsDir } : {}),
     env: io.env,
     cwd: io.cwd,

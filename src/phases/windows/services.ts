@@ -3,14 +3,8 @@
 // line the child writes goes to host.log.info, masked with host.mask; every process started is logged with its pid
 // (the audit trail of "one PowerShell process per phase per server"). Building it is offline: no PowerShell is
 // looked for or started until a phase runs it.
-//
-// Extra modules: D365_EXO_SYNC_POWERSHELL_MODULES (paths separated by the platform's path delimiter, ':' or ';')
-// or the factory option extraModulePaths name modules the entry script imports after D365ExoSync. The tests and the
-// demo load the fake Windows server this way (test/powershell/fakes/FakeWindows.psm1, which replaces the Windows
-// cmdlets); a real run never sets it, and when it is set every run says so in its log and its record.
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, delimiter, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Host } from '../../hosts/host.js';
 import { invokePowerShellPhase } from '../../powershell/invoke.js';
 import type {
@@ -21,9 +15,6 @@ import type {
   SpawnInfo,
 } from '../../powershell/types.js';
 import type { PhaseContext } from '../phase.js';
-
-/** Names modules imported after D365ExoSync in every PowerShell run (tests and the demo: the fake Windows server). */
-export const POWERSHELL_MODULES_ENV = 'D365_EXO_SYNC_POWERSHELL_MODULES';
 
 /**
  * A whole phase on one server, PowerShell start-up included. Restarting the D365 services and
@@ -47,10 +38,6 @@ export interface WindowsRunRequest {
 export interface WindowsServices {
   /** This computer's name as Windows knows it (COMPUTERNAME, else the host name's first label), upper-case. */
   computerName: string;
-  /** Modules loaded after D365ExoSync (absolute paths); empty on a real run. */
-  extraModulePaths: readonly string[];
-  /** Where they came from, for messages ("environment variable D365_EXO_SYNC_POWERSHELL_MODULES"). */
-  extraModulesSource?: string;
   timeoutMs: number;
   /** Runs one phase of the module in one PowerShell process; rejects when it fails (see invokePowerShellPhase). */
   run(request: WindowsRunRequest): Promise<PhaseScriptResult>;
@@ -68,8 +55,6 @@ export interface WindowsServiceOptions {
   pwshPath?: string;
   /** Folder holding Invoke-D365ExoSyncPhase.ps1 and D365ExoSync/ (default: the package's powershell/). */
   modulePath?: string;
-  /** Modules imported after D365ExoSync; default: the paths D365_EXO_SYNC_POWERSHELL_MODULES names. */
-  extraModulePaths?: string[];
   timeoutMs?: number;
   /**
    * Parent of the per-call private temp folders (default: the host's temp folder, RUNNER_TEMP or
@@ -88,41 +73,14 @@ export function computerNameOf(env: NodeJS.ProcessEnv): string {
   return name.toUpperCase();
 }
 
-function modulesFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env[POWERSHELL_MODULES_ENV] ?? '')
-    .split(delimiter)
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0);
-}
-
 export function createWindowsServices(
   host: Host,
   env: NodeJS.ProcessEnv,
   options: WindowsServiceOptions = {},
 ): WindowsServices {
-  const fromOption = options.extraModulePaths !== undefined;
-  const extraModulePaths = (options.extraModulePaths ?? modulesFromEnv(env)).map((path) => resolve(path));
-  const extraModulesSource = extraModulePaths.length
-    ? fromOption
-      ? 'the extraModulePaths option'
-      : `environment variable ${POWERSHELL_MODULES_ENV}`
-    : undefined;
   const timeoutMs = options.timeoutMs ?? DEFAULT_POWERSHELL_TIMEOUT_MS;
 
-  let warnedExtraModules = false;
   async function run(request: WindowsRunRequest): Promise<PhaseScriptResult> {
-    const missing = extraModulePaths.filter((path) => !existsSync(path));
-    if (missing.length) {
-      throw new Error(`${extraModulesSource} names PowerShell modules that do not exist: ${missing.join(', ')}`);
-    }
-    // Once per run, not once per PowerShell start (plan and apply each start one).
-    if (extraModulePaths.length && !warnedExtraModules) {
-      warnedExtraModules = true;
-      host.log.warn(
-        `loading extra PowerShell modules after D365ExoSync (${extraModulesSource}): ${extraModulePaths.join(', ')}. ` +
-          'They replace Windows cmdlets: for tests and the demo only, never on a real server.',
-      );
-    }
     const runtime: PowerShellRuntime = {
       env,
       onLine: (line) => host.log.info(line),
@@ -133,7 +91,6 @@ export function createWindowsServices(
         );
         options.onSpawn?.(info);
       },
-      ...(extraModulePaths.length ? { extraModulePaths } : {}),
       ...(options.pwshPath ? { pwshPath: options.pwshPath } : {}),
       ...(options.modulePath ? { modulePath: options.modulePath } : {}),
       tempRoot: options.tempRoot ?? host.tempDir(),
@@ -143,8 +100,6 @@ export function createWindowsServices(
 
   return {
     computerName: options.computerName?.toUpperCase() ?? computerNameOf(env),
-    extraModulePaths,
-    ...(extraModulesSource ? { extraModulesSource } : {}),
     timeoutMs,
     run,
   };

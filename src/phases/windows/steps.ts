@@ -42,14 +42,8 @@ const list = <T>(value: T | T[] | null | undefined): T[] =>
   Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
 
 /** Warnings of the run that every result carries on its first step. */
-export function runWarnings(windows: WindowsServices, server: string, result?: PhaseScriptResult): string[] {
+export function runWarnings(_windows: WindowsServices, server: string, result?: PhaseScriptResult): string[] {
   const warnings: string[] = [];
-  if (windows.extraModulePaths.length) {
-    warnings.push(
-      `extra PowerShell modules were loaded (${windows.extraModulesSource}): ${windows.extraModulePaths.join(', ')}; ` +
-        'they replace Windows cmdlets, so this run did not touch a real server',
-    );
-  }
   if (result?.server && result.server.toUpperCase() !== server.toUpperCase()) {
     warnings.push(`the phase ran for ${server}, but PowerShell ran on the machine ${result.server}`);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startD365Emulator, type D365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
 import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js';
 import { createCrmServices } from '../../../src/crm/services.js';

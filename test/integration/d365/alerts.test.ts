@@ -2,7 +2,7 @@
 // and show the failed read as a warning; when it works, the repeated alert (updated modifiedon) is found.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
 import { verifyPhase } from '../../../src/phases/verify.js';
 import { TestHost } from '../../support/test-host.js';

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { findPhase } from '../../../src/phases/registry.js';
-import { makeSandboxTls } from '../../../src/sandbox/tls.js';
-import { startD365Emulator, type D365Emulator } from '../../../src/sandbox/d365/index.js';
+import { makeSandboxTls } from '@d365-exo-sync/sandbox/tls';
+import { startD365Emulator, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { runCli, type CliRun } from '../../support/cli.js';
 
 const wired = findPhase('configure-mailboxes') && findPhase('verify');

@@ -3,10 +3,10 @@
 // names, long query strings never reach D365, repeated alerts update their row, and batches are capped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startD365Emulator, type D365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { CrmError } from '../../../src/crm/errors.js';
 import { WebApiClient } from '../../../src/crm/client.js';
-import { sandboxWindowsTransport } from '../../../src/sandbox/d365/index.js';
+import { sandboxWindowsTransport } from '@d365-exo-sync/sandbox/d365';
 import { anyOf, chunkedPaths, queryBytes } from '../../../src/crm/query-chunks.js';
 import { odataQuery } from '../../../src/crm/entities.js';
 

@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sendWithRetry } from '../../../src/http/request.js';
-import { startD365Emulator, type D365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { buildBatch, parseBatchResponse } from '../../../src/crm/batch.js';
 import { CrmError } from '../../../src/crm/errors.js';
 import { WebApiClient } from '../../../src/crm/client.js';
-import { sandboxWindowsTransport } from '../../../src/sandbox/d365/index.js';
+import { sandboxWindowsTransport } from '@d365-exo-sync/sandbox/d365';
 
 function clientFor(emulator: D365Emulator): WebApiClient {
   return new WebApiClient({

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
 import { createCrmServices } from '../../../src/crm/services.js';
-import { sandboxWindowsTransport } from '../../../src/sandbox/d365/index.js';
+import { sandboxWindowsTransport } from '@d365-exo-sync/sandbox/d365';
 import { TestHost } from '../../support/test-host.js';
 import { configFor, contextFor, fakeClock } from './support.js';
 

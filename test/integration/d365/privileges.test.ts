@@ -3,7 +3,7 @@
 // step names each gap before any mailbox fails on it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
 import { TestHost } from '../../support/test-host.js';
 import { configFor, contextFor, fakeClock, windowsServices } from './support.js';

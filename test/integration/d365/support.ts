@@ -2,7 +2,7 @@
 // only moves time on (no test waits for real poll intervals), and the D365 services for a TestHost.
 import { ConfigSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
 import { createCrmServices, type Clock, type CrmServices } from '../../../src/crm/services.js';
-import { sandboxWindowsTransport, type D365Emulator } from '../../../src/sandbox/d365/index.js';
+import { sandboxWindowsTransport, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import type { PhaseContext } from '../../../src/phases/phase.js';
 import { TestHost } from '../../support/test-host.js';
 

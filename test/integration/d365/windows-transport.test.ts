@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sendWithRetry } from '../../../src/http/request.js';
-import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
+import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
 import { createCrmServices } from '../../../src/crm/services.js';
 import type { PowerShellWebApiInvoker, PowerShellWebApiRequest } from '../../../src/crm/windows-transport.js';

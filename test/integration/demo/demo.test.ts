@@ -13,11 +13,11 @@ import { Masker } from '../../../src/secrets/masker.js';
 import { PHASE_IDS, type StepResult } from '../../../src/phases/phase.js';
 import { readRecords, type RecordFile } from '../../../src/report/merge.js';
 import type { RunRecord } from '../../../src/report/run-record.js';
-import type { DemoReport } from '../../../src/demo/index.js';
-import { renderJob, renderMerged } from '../../../src/demo/render.js';
+import type { DemoReport } from '@d365-exo-sync/sandbox/demo';
+import { renderJob, renderMerged } from '@d365-exo-sync/sandbox/demo/render';
 import { mergeRecords } from '../../../src/report/merge.js';
-import { countSteps } from '../../../src/demo/expectations.js';
-import type { JobOutcome } from '../../../src/demo/rehearsal.js';
+import { countSteps } from '@d365-exo-sync/sandbox/demo/expectations';
+import type { JobOutcome } from '@d365-exo-sync/sandbox/demo/rehearsal';
 
 const EWS_MAILBOX = 'user0007@contoso.com';
 const READ_ONLY = ['preflight', 'verify'];

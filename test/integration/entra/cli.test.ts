@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { findPhase } from '../../../src/phases/registry.js';
-import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import { DYNAMICS_APP_ID, type EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { runCli, type CliRun } from '../../support/cli.js';
 import {
   CLIENT_ID,

@@ -5,7 +5,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwtPayload } from '../../../src/graph/token-claims.js';
-import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import type { EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';
 import { makeLeaf } from '../../support/certs.js';
 import {

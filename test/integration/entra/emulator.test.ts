@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { sendWithRetry, type HttpResponse } from '../../../src/http/request.js';
-import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import { DYNAMICS_APP_ID, type EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { CLIENT_ID, CLIENT_SECRET, sandboxTls, startSandbox, testCertificate, TENANT_ID } from './sandbox.js';
 
 const once = { maxAttempts: 1, timeoutMs: 2_000 };

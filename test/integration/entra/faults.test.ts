@@ -4,7 +4,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { registerEntraPhase } from '../../../src/phases/register-entra.js';
-import { DYNAMICS_APP_ID, type EntraEmulator, type FaultRule } from '../../../src/sandbox/entra/index.js';
+import { DYNAMICS_APP_ID, type EntraEmulator, type FaultRule } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';
 import { daysFromNow, FAST_HTTP, leakedSecrets, phaseContext, startSandbox, testCertificate } from './sandbox.js';
 

@@ -4,7 +4,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPreflightPhase } from '../../../src/phases/preflight.js';
 import { entraCheck } from '../../../src/phases/preflight/entra-checks.js';
-import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import { DYNAMICS_APP_ID, type EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';
 import {
   daysFromNow,

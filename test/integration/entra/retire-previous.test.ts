@@ -3,7 +3,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { retirePreviousPhase } from '../../../src/phases/retire-previous.js';
-import { DYNAMICS_APP_ID, type EntraEmulator, type StoredKeyCredential } from '../../../src/sandbox/entra/index.js';
+import { DYNAMICS_APP_ID, type EntraEmulator, type StoredKeyCredential } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';
 import { daysFromNow, leakedSecrets, phaseContext, sandboxConfig, startSandbox, testCertificate } from './sandbox.js';
 

@@ -8,8 +8,8 @@ import { ConfigSchema, type Config, type ConfigInput } from '../../../src/config
 import type { HttpOptions } from '../../../src/http/request.js';
 import type { CertificateInput, PhaseContext } from '../../../src/phases/phase.js';
 import { createEntraServices, type EntraServiceOptions } from '../../../src/phases/entra/services.js';
-import { makeSandboxTls, type SandboxTls } from '../../../src/sandbox/tls.js';
-import { startEntraEmulator, type EntraEmulator, type EntraEmulatorOptions } from '../../../src/sandbox/entra/index.js';
+import { makeSandboxTls, type SandboxTls } from '@d365-exo-sync/sandbox/tls';
+import { startEntraEmulator, type EntraEmulator, type EntraEmulatorOptions } from '@d365-exo-sync/sandbox/entra';
 import { makeLeaf, makePfx, type TestCertificate } from '../../support/certs.js';
 import { TestHost } from '../../support/test-host.js';
 

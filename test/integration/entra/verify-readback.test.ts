@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { entraReadback } from '../../../src/phases/entra/verify-readback.js';
 import { registerEntraPhase } from '../../../src/phases/register-entra.js';
-import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import type { EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';
 import { daysFromNow, phaseContext, startSandbox, testCertificate } from './sandbox.js';
 

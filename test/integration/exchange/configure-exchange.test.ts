@@ -13,10 +13,11 @@ import { createExchangeServices } from '../../../src/phases/exchange/services.js
 import { createWindowsServices } from '../../../src/phases/windows/services.js';
 import { runPhase } from '../../../src/phases/runner.js';
 import type { SpawnInfo } from '../../../src/powershell/types.js';
-import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';
-import type { FakeExchangeTenant } from '../../../src/demo/sandbox.js';
+import type { EntraEmulator } from '@d365-exo-sync/sandbox/entra';
+import type { FakeExchangeTenant } from '@d365-exo-sync/sandbox/demo/sandbox';
+import { FAKE_SERVER_MODULE_PATH } from '@d365-exo-sync/sandbox';
 import { TestHost } from '../../support/test-host.js';
-import { repoRoot, suiteOptions } from '../powershell/helpers.js';
+import { suiteOptions } from '../powershell/helpers.js';
 import {
   CLIENT_SECRET,
   FAST_HTTP,
@@ -29,7 +30,6 @@ import {
 
 const DYNAMICS = '00000007-0000-0000-c000-000000000000';
 const OTHER = '4a5b6c7d-1111-4222-8333-944455556666';
-const FAKE_EXCHANGE = join(repoRoot, 'test', 'powershell', 'fakes', 'FakeExchangeOnline.psd1');
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./;
 
 describe('configure-exchange with the fake Exchange Online tenant', suiteOptions(), () => {
@@ -57,7 +57,7 @@ describe('configure-exchange with the fake Exchange Online tenant', suiteOptions
         { ...process.env, FAKE_EXCHANGE_STATE_FILE: stateFile },
         {
           computerName: 'RUNNER01',
-          extraModulePaths: [FAKE_EXCHANGE],
+          modulePath: FAKE_SERVER_MODULE_PATH,
           timeoutMs: 120_000,
           onSpawn: (s) => spawned.push(s),
         },

@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path';
 import forge from 'node-forge';
 import { buildWindowsPfx, loadPfx } from '../../../src/cert/index.js';
 import { resolvePowerShell, type PowerShellRuntime, type SpawnInfo } from '../../../src/powershell/index.js';
+import { FAKE_SERVER_MODULE_PATH } from '@d365-exo-sync/sandbox';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-export const fakeModule = join(repoRoot, 'test', 'powershell', 'fakes', 'FakeWindows.psm1');
-export const fakeTools = join(repoRoot, 'test', 'powershell', 'fakes', 'tools');
+export { FAKE_WINDOWS_MODULE as fakeModule, FAKE_TOOLS as fakeTools } from '@d365-exo-sync/sandbox';
 
 /** Why the suite cannot run here, or undefined when pwsh is available. */
 export function pwshUnavailable(): string | undefined {
@@ -101,12 +101,12 @@ export interface Recorder {
   spawns: SpawnInfo[];
 }
 
-/** A runtime with the fake Windows cmdlets loaded, recording lines and spawns; mask() marks what it replaced. */
+/** A runtime on the sandbox's fake Windows server (its module path loads the fakes after the module), recording lines and spawns; mask() marks what it replaced. */
 export function recorder(tempRoot: string, secrets: string[] = [], extra: Partial<PowerShellRuntime> = {}): Recorder {
   const lines: Recorder['lines'] = [];
   const spawns: SpawnInfo[] = [];
   const runtime: PowerShellRuntime = {
-    extraModulePaths: [fakeModule],
+    modulePath: FAKE_SERVER_MODULE_PATH,
     tempRoot,
     onLine: (line, stream) => lines.push({ line, stream }),
     mask: (text) => secrets.reduce((masked, secret) => masked.split(secret).join('[masked]'), text),

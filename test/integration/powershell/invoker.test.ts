@@ -14,7 +14,7 @@ import {
   PowerShellTimeoutError,
   type PowerShellRuntime,
 } from '../../../src/powershell/index.js';
-import { makeSandboxTls } from '../../../src/sandbox/tls.js';
+import { makeSandboxTls } from '@d365-exo-sync/sandbox/tls';
 import {
   fakeTools,
   freshFakeServer,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DYNAMICS_APP_ID } from '../../../src/config/schema.js';
-import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';
+import type { EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { makeCa, makeLeaf } from '../../support/certs.js';
 import { runCli } from '../../support/cli.js';
 import {

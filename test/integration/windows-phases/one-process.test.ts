@@ -14,7 +14,7 @@ import { runPhase } from '../../../src/phases/runner.js';
 import { createWindowsServices } from '../../../src/phases/windows/services.js';
 import type { SpawnInfo } from '../../../src/powershell/types.js';
 import { TestHost } from '../../support/test-host.js';
-import { fakeModule } from '../powershell/helpers.js';
+import { FAKE_SERVER_MODULE_PATH } from '@d365-exo-sync/sandbox';
 import {
   filesUnder,
   leftoverWorkspaces,
@@ -76,7 +76,7 @@ describe('one PowerShell process per phase per server (onSpawn)', suiteOptions()
         host.registerSecret(pfx);
         const env = { ...process.env, FAKE_WINDOWS_STATE_FILE: ws.server(server).file };
         const windows = createWindowsServices(host, env, {
-          extraModulePaths: [fakeModule],
+          modulePath: FAKE_SERVER_MODULE_PATH,
           computerName: server,
           onSpawn: (info) => spawned.push({ ...info, phase: phaseId, server, environment: environmentOf(info.pid) }),
         });

@@ -1,6 +1,6 @@
 // Shared by the Windows phase tests: a workspace (the example config, a PFX, a record folder, a private TMPDIR), one
-// fake Windows server (a state file) per server name, and the CLI run in-process against real pwsh with the fake
-// Windows cmdlets loaded through D365_EXO_SYNC_POWERSHELL_MODULES.
+// fake Windows server (a state file) per server name, and the CLI run in-process against real pwsh on the sandbox's
+// fake Windows server (the CLI bundled into a layout whose module path is the sandbox's: test/support/fake-server-cli.ts).
 import assert from 'node:assert/strict';
 import {
   existsSync,
@@ -15,10 +15,9 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { runCli } from '../../support/cli.js';
+import { runCliOnFakeServers } from '../../support/fake-server-cli.js';
 import { makeLeaf, writePfxFile, type TestCertificate } from '../../support/certs.js';
-import { fakeModule, pwshUnavailable, repoRoot, type FakeServer } from '../powershell/helpers.js';
-import { POWERSHELL_MODULES_ENV } from '../../../src/phases/windows/services.js';
+import { pwshUnavailable, repoRoot, type FakeServer } from '../powershell/helpers.js';
 
 export { suiteOptions } from '../powershell/helpers.js';
 
@@ -169,9 +168,8 @@ export async function runPhaseCli(ws: Workspace, options: RunOptions): Promise<P
   if (options.plan) argv.push('--plan');
   if (options.pfx) argv.push('--pfx', options.pfx, '--password-env', PASSWORD_ENV);
   for (const [name, value] of Object.entries(options.set ?? {})) argv.push('--set', `${name}=${value}`);
-  const run = await runCli(argv, {
+  const run = await runCliOnFakeServers(argv, {
     ...process.env,
-    [POWERSHELL_MODULES_ENV]: fakeModule,
     FAKE_WINDOWS_STATE_FILE: options.server.file,
     [PASSWORD_ENV]: PFX_PASSWORD,
     ...options.env,

@@ -2,9 +2,9 @@
 // processes, and the task lib's MockTestRunner blocks the test's event loop while a task runs, so an
 // emulator inside the test process could not answer. Prints its endpoints and CA as one JSON line,
 // then serves until its stdin closes (the test ends it, or dies).
-import { makeSandboxTls } from '../../../src/sandbox/tls.js';
-import { startEntraEmulator } from '../../../src/sandbox/entra/index.js';
-import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
+import { makeSandboxTls } from '@d365-exo-sync/sandbox/tls';
+import { startEntraEmulator } from '@d365-exo-sync/sandbox/entra';
+import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 
 /** Kept in step with entra-sandbox.ts (which imports nothing from this process). */
 const FEDERATED_CLIENT_ID = '3f6c2a1e-9b8d-4e7f-a0c1-2d3e4f5a6b7c';

@@ -1,7 +1,7 @@
 // The fault matrix's vocabulary: the five faults, and every external call of the toolkit with how to aim a fault
 // at it in the emulators (the Entra emulator by endpoint, the D365 emulator by method and path).
-import type { FaultRule, EntraEndpoint } from '../../../src/sandbox/entra/index.js';
-import type { FaultSpec } from '../../../src/sandbox/d365/index.js';
+import type { FaultRule, EntraEndpoint } from '@d365-exo-sync/sandbox/entra';
+import type { FaultSpec } from '@d365-exo-sync/sandbox/d365';
 
 export const FAULTS = ['429', '503', 'reset', 'timeout', 'malformed'] as const;
 export type FaultKind = (typeof FAULTS)[number];

@@ -1,35 +1,13 @@
-// The installed command as a separate process (node bin/d365-exo-sync.js, which loads the dist/cli.js bundle), for
-// the tests that kill it in the middle of a phase. The bundle is rebuilt when a source file is newer than it, so a
-// direct `node --test test/reliability/...` run tests the current code as `npm test` (which builds first) does.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The installed command as a separate process (bin/d365-exo-sync.js, which loads the dist/cli.js bundle), for the
+// tests that kill it in the middle of a phase: the bundle of the current sources in a layout on the sandbox's fake
+// Windows server (test/support/fake-server-cli.ts), built once per test process, so a direct
+// `node --test test/reliability/...` run tests the current code as `npm test` does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fakeServerBin } from '../../support/fake-server-cli.js';
 
-export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'd365-exo-sync.js');
-const BUNDLE = join(ROOT, 'dist', 'cli.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-let checked = false;
-/** bin/d365-exo-sync.js with a dist/cli.js built from the current sources. */
+/** bin/d365-exo-sync.js with a dist/cli.js built from the current sources, on the fake servers. */
 export function builtCli(): string {
-  if (!checked) {
-    if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < newestSource(join(ROOT, 'src'))) {
-      const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
-      if (build.status !== 0) throw new Error(`building dist/cli.js failed: ${build.stderr}`);
-    }
-    checked = true;
-  }
-  return BIN;
+  return fakeServerBin();
 }
 
 export interface CliProcess {

@@ -6,12 +6,12 @@
 // table, and the fake server's state with its cmdlet call log.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startD365Emulator, type D365Emulator, type D365EmulatorOptions } from '../../../src/sandbox/d365/index.js';
-import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
-import { POWERSHELL_MODULES_ENV } from '../../../src/phases/windows/services.js';
-import { runCli, type CliRun } from '../../support/cli.js';
+import { startD365Emulator, type D365Emulator, type D365EmulatorOptions } from '@d365-exo-sync/sandbox/d365';
+import { DYNAMICS_APP_ID, type EntraEmulator } from '@d365-exo-sync/sandbox/entra';
+import type { CliRun } from '../../support/cli.js';
+import { runCliOnFakeServers } from '../../support/fake-server-cli.js';
 import { makeLeaf, makePfx, type TestCertificate } from '../../support/certs.js';
 import {
   CLIENT_ID,
@@ -21,10 +21,6 @@ import {
   startSandbox,
   TENANT_ID,
 } from '../../integration/entra/sandbox.js';
-import { fakeModule, repoRoot } from '../../integration/powershell/helpers.js';
-
-/** The fake Exchange Online tenant configure-exchange runs against (loaded with the fake Windows server). */
-const fakeExchangeModule = join(repoRoot, 'test', 'powershell', 'fakes', 'FakeExchangeOnline.psd1');
 /** Another EWS app of the tenant: on EwsAllowedAppIDs before configure-exchange, kept after. */
 export const OTHER_EWS_APP = '4a5b6c7d-1111-4222-8333-944455556666';
 
@@ -223,7 +219,6 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     [D365_PASSWORD_ENV]: D365_PASSWORD,
     D365_EXO_SYNC_EXTRA_CA: caFile,
     COMPUTERNAME: COMPUTER,
-    [POWERSHELL_MODULES_ENV]: [fakeModule, fakeExchangeModule].join(delimiter),
     FAKE_WINDOWS_STATE_FILE: windowsState,
     FAKE_EXCHANGE_STATE_FILE: exchangeState,
     ...(process.env.NUGET_PACKAGES ? { NUGET_PACKAGES: process.env.NUGET_PACKAGES } : {}),
@@ -256,7 +251,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       d365: d365Tables(d365),
       windows: readWindowsState(windowsState),
     }),
-    cli: (argv, extra = {}) => runCli(argv, { ...env, ...extra }, dir),
+    cli: (argv, extra = {}) => runCliOnFakeServers(argv, { ...env, ...extra }, dir),
     resetWindows: () => rmSync(windowsState, { force: true }),
     close: async () => {
       await entra.close();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildBatch, parseBatchResponse, BatchFormatError, boundaryOf } from '../../../src/crm/batch.js';
-import { parseBatchRequest, buildBatchResponse } from '../../../src/sandbox/d365/batch-server.js';
+import { parseBatchRequest, buildBatchResponse } from '@d365-exo-sync/sandbox/d365/batch-server';
 
 const BASE = 'https://crm.contoso.com/contoso/api/data/v9.0/';
 

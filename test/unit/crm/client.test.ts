@@ -8,7 +8,7 @@ import {
   parseBatchRequest,
   type BatchResponseItem,
   type PartRequest,
-} from '../../../src/sandbox/d365/batch-server.js';
+} from '@d365-exo-sync/sandbox/d365/batch-server';
 
 const ORG = 'https://crm.contoso.com/contoso';
 

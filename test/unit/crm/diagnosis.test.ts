@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../../../src/phases/mailboxes/diagnosis.js';
-import { failureFor, type FailurePreset } from '../../../src/sandbox/d365/failures.js';
+import { failureFor, type FailurePreset } from '@d365-exo-sync/sandbox/d365/failures';
 import { errorCodeHex } from '../../../src/phases/mailboxes/report.js';
 
 test('EWS blocked by policy is diagnosed as such, names EwsAllowedAppIDs, the Dynamics app id, the user-agent policy, 24 hours, and that it is unconfirmed', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateFilter, parseFilter, ODataQueryError } from '../../../src/sandbox/d365/odata-filter.js';
+import { evaluateFilter, parseFilter, ODataQueryError } from '@d365-exo-sync/sandbox/d365/odata-filter';
 import { inFilter, odataString } from '../../../src/crm/entities.js';
 
 const columns = new Set(['name', 'statecode', 'isdisabled', 'emailaddress', 'createdon', '_regardingobjectid_value']);

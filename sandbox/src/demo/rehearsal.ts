@@ -9,18 +9,24 @@
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CertificateInput, Phase, PhaseContext, PhaseId, PhaseServices } from '../phases/phase.js';
-import { findPhase } from '../phases/registry.js';
-import { runPhase } from '../phases/runner.js';
-import { createServices } from '../phases/services.js';
-import { createEntraServices } from '../phases/entra/services.js';
-import { createCrmServices } from '../crm/services.js';
-import { createWindowsServices } from '../phases/windows/services.js';
-import { createExchangeServices } from '../phases/exchange/services.js';
-import { sandboxWindowsTransport } from '../sandbox/d365/index.js';
-import type { DemoCertificate } from '../sandbox/demo-certificates.js';
-import type { RunRecord } from '../report/run-record.js';
-import { DYNAMICS_APP_ID } from '../config/schema.js';
+import {
+  findPhase,
+  runPhase,
+  createServices,
+  createEntraServices,
+  createCrmServices,
+  createWindowsServices,
+  createExchangeServices,
+  DYNAMICS_APP_ID,
+  type CertificateInput,
+  type Phase,
+  type PhaseContext,
+  type PhaseId,
+  type PhaseServices,
+  type RunRecord,
+} from '../../../src/index.js';
+import { sandboxWindowsTransport } from '../d365/index.js';
+import type { DemoCertificate } from '../demo-certificates.js';
 import { DemoHost, type DemoSession } from './host.js';
 import {
   alignFakeCrmOrganization,
@@ -171,7 +177,6 @@ export class Rehearsal {
         {
           computerName: this.runner,
           modulePath: ps.modulePath,
-          extraModulePaths: [ps.fakeExchangeModule],
           ...(ps.pwshPath ? { pwshPath: ps.pwshPath } : {}),
           timeoutMs: 5 * 60_000,
         },
@@ -184,7 +189,6 @@ export class Rehearsal {
         {
           computerName: server.name,
           modulePath: ps.modulePath,
-          extraModulePaths: [ps.fakeModule],
           ...(ps.pwshPath ? { pwshPath: ps.pwshPath } : {}),
           timeoutMs: 5 * 60_000,
         },

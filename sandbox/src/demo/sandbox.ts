@@ -2,7 +2,7 @@
 // production now (registered on the Dynamics CRM service principal by an earlier renewal, ending in 12 days) and
 // the two renewal certificates; the Entra ID + Graph emulator and the D365 Web API emulator (HTTPS with the CA's
 // certificate, trusted through the `ca` options: verification is never switched off); the emulated Windows servers
-// (the PowerShell module under pwsh with the fake Windows cmdlets of test/powershell/fakes, one state file per
+// (the PowerShell module under pwsh with the fake Windows cmdlets of sandbox/powershell, one state file per
 // server); the Exchange Online tenant (the fake ExchangeOnlineManagement cmdlets of the same folder, one state file)
 // which lets only another app use EWS, so D365 is blocked until configure-exchange adds its app id; and the config
 // file pointing at all of it.
@@ -10,13 +10,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { randomBytes } from 'node:crypto';
-import { loadConfigFile } from '../config/load.js';
-import type { Config, ConfigInput, SERVER_ROLES } from '../config/schema.js';
-import { configHash } from '../report/run-record.js';
-import { makeDemoCa, type DemoCa, type DemoCertificate } from '../sandbox/demo-certificates.js';
-import { startEntraEmulator, DYNAMICS_APP_ID, type EntraEmulator } from '../sandbox/entra/index.js';
-import { startD365Emulator, type D365Emulator } from '../sandbox/d365/index.js';
-import { toolkitDisplayName } from '../graph/key-credentials.js';
+import {
+  loadConfigFile,
+  configHash,
+  toolkitDisplayName,
+  type Config,
+  type ConfigInput,
+  type SERVER_ROLES,
+} from '../../../src/index.js';
+import { makeDemoCa, type DemoCa, type DemoCertificate } from '../demo-certificates.js';
+import { startEntraEmulator, DYNAMICS_APP_ID, type EntraEmulator } from '../entra/index.js';
+import { startD365Emulator, type D365Emulator } from '../d365/index.js';
 import { findDemoPowerShell, type DemoPowerShell } from './powershell.js';
 
 export const DEMO_TENANT_ID = '11111111-2222-3333-4444-555555555555';
@@ -241,12 +245,7 @@ export async function startDemoSandbox(options: SandboxOptions): Promise<DemoSan
  */
 function withoutSandboxOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy: NodeJS.ProcessEnv = { ...env };
-  for (const name of [
-    'D365_EXO_SYNC_EXTRA_CA',
-    'D365_EXO_SYNC_POWERSHELL_MODULES',
-    'FAKE_WINDOWS_STATE_FILE',
-    'FAKE_EXCHANGE_STATE_FILE',
-  ])
+  for (const name of ['D365_EXO_SYNC_EXTRA_CA', 'FAKE_WINDOWS_STATE_FILE', 'FAKE_EXCHANGE_STATE_FILE'])
     delete copy[name];
   return copy;
 }
@@ -270,7 +269,7 @@ export function alignFakeCrmOrganization(server: DemoServer, uniqueName: string,
   return true;
 }
 
-/** The fake Exchange Online tenant's state (the shape of test/powershell/fakes/FakeExchangeOnline.psm1). */
+/** The fake Exchange Online tenant's state (the shape of sandbox/powershell/FakeExchangeOnline.psm1). */
 export interface FakeExchangeTenant {
   organization: string;
   ewsEnabled: boolean | null;

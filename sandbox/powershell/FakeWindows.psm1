@@ -33,7 +33,7 @@ namespace Microsoft.Xrm.Sdk.Deployment {
 }
 '@
 if (-not ('Microsoft.Xrm.Sdk.Deployment.ConfigurationEntity' -as [type])) {
-    # Compiling takes seconds; the assembly is cached under test/powershell/obj (ignored by git) keyed by its source.
+    # Compiling takes seconds; the assembly is cached under sandbox/obj (ignored by git) keyed by its source.
     $hash = [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([System.Text.Encoding]::UTF8.GetBytes($script:XrmTypes))).Substring(0, 16)
     $cache = Join-Path $PSScriptRoot ('../obj/fake-xrm-' + $hash + '.dll')
     if (-not (Test-Path -LiteralPath $cache)) {

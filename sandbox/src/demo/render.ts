@@ -1,11 +1,19 @@
 // The demo's terminal output: the sandbox, each job's step table (mailboxes with the same outcome folded into one
 // row; failures always on their own with the error and its fix), the rerun as one table, each run's merged report
 // (src/report/merge.ts, mailbox rows folded the same way) and the rehearsal's checks.
-import type { StepResult } from '../phases/phase.js';
-import { isResult, markedLines, renderValue } from '../report/markdown.js';
-import { statusText } from '../report/status.js';
-import { DEFAULT_WIDTH, paragraph, textTable } from '../report/text-table.js';
-import { mergedText, type MergedRow, type MergedRun } from '../report/merge.js';
+import {
+  isResult,
+  markedLines,
+  renderValue,
+  statusText,
+  DEFAULT_WIDTH,
+  paragraph,
+  textTable,
+  mergedText,
+  type StepResult,
+  type MergedRow,
+  type MergedRun,
+} from '../../../src/index.js';
 import type { Check, DemoEvent, JobOutcome, RoundOutcome, RoundPlan } from './rehearsal.js';
 
 const FOLD_AT = 3;

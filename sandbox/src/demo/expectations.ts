@@ -6,9 +6,7 @@
 // configure-exchange adds the Dynamics app id to EwsAllowedAppIDs (keeping the other app); the demo fast-forwards past
 // the 24 hours Exchange Online takes, and configure-mailboxes then sets up every mailbox, that one included. Any
 // failure, or that mailbox not succeeding, is unexpected and fails the demo.
-import type { PhaseId, StepResult } from '../phases/phase.js';
-import type { RunRecord } from '../report/run-record.js';
-import { isResult } from '../report/markdown.js';
+import { isResult, type PhaseId, type StepResult, type RunRecord } from '../../../src/index.js';
 
 export type RoundId = 'renewal-1' | 'rerun' | 'renewal-2';
 

@@ -5,8 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Host, HostResult, InputDefinition } from '../hosts/host.js';
-import { Masker } from '../secrets/masker.js';
+import { Masker, type Host, type HostResult, type InputDefinition } from '../../../src/index.js';
 
 /** What every host of one demo shares: the mask, the log, the actor and the temporary folder. */
 export class DemoSession {

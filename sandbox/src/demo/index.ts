@@ -1,16 +1,23 @@
-// `d365-exo-sync demo`: the whole renewal, twice, against the sandbox (see rehearsal.ts for the rounds and
-// expectations.ts for what counts as "went as expected"). Everything it prints and writes goes through one mask.
+// `d365-exo-sync demo` (the CLI loads this package's runRehearsal): the whole renewal, twice, against the sandbox
+// (see rehearsal.ts for the rounds and expectations.ts for what counts as "went as expected"). Everything it prints and writes goes through one mask.
 // The records stay in a folder it names: one sub-folder per run (1-renewal, 2-rerun, 3-second-renewal) with one
 // folder per job (as pipeline artifacts come), the config and the fake servers' state under sandbox/, and demo.log.
-import { daysLeft, daysText } from '../days.js';
-import { DEFAULT_WIDTH, fitLines } from '../report/text-table.js';
+import {
+  daysLeft,
+  daysText,
+  DEFAULT_WIDTH,
+  fitLines,
+  mergeRecords,
+  readRecords,
+  findPhase,
+  type MergedRun,
+  type RehearsalOptions,
+} from '../../../src/index.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { mergeRecords, readRecords, type MergedRun } from '../report/merge.js';
 import { DemoSession } from './host.js';
 import { DEMO_HOST, EWS_BLOCKED_MAILBOX, startDemoSandbox, type DemoSandbox } from './sandbox.js';
-import { findPhase } from '../phases/registry.js';
 import {
   Rehearsal,
   POWERSHELL_PHASES,
@@ -33,20 +40,8 @@ import {
   wrap,
 } from './render.js';
 
-export interface DemoOptions {
-  /** Folder for the records (created; must be empty). Default: a new folder in the OS temp folder. */
-  recordsDir?: string;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  /** Mailboxes in the D365 emulator (default 40). */
-  mailboxes?: number;
-  /** Print the text report as the demo goes (false with --json). */
-  print?: (text: string) => void;
-  /** How wide the printed lines may be (Infinity: unlimited). Default 100. */
-  width?: number;
-  /** Every log line of every job (masked), as it happens (--verbose). */
-  log?: (line: string) => void;
-}
+/** What the demo command passes (its contract lives with the command, in the toolkit). */
+export type DemoOptions = RehearsalOptions;
 
 export interface DemoJobReport {
   phase: string;

@@ -1,7 +1,6 @@
 // The D365 Web API emulator and the transport that reaches it with the Windows-auth stand-in (the
 // sandbox has no domain: Authorization: Negotiate <the emulator's token> plays the runner's identity).
-import { HttpsTransport, staticAuth } from '../../crm/https-transport.js';
-import type { RetryPolicy } from '../../crm/transport.js';
+import { HttpsTransport, staticAuth, type RetryPolicy } from '../../../src/index.js';
 import type { D365Emulator } from './emulator.js';
 
 export { startD365Emulator } from './emulator.js';

@@ -3,7 +3,7 @@
 // PATCH). It checks bearer tokens (signature, issuer, audience, lifetime) and app roles, keeps a
 // request log, and injects faults by rule. Two listeners, like the real hosts: the authority and Graph.
 // It also plays the pipelines' OIDC providers (GitHub Actions, Azure DevOps) for workload identity.
-// Tests and `demo` start it from code; TLS comes from a test CA made at start (src/sandbox/tls.ts).
+// Tests and `demo` start it from code; TLS comes from a test CA made at start (sandbox/src/tls.ts).
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
