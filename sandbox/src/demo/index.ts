@@ -158,7 +158,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
             'Servers',
             sandbox.servers.map((s) => `${s.name} (${s.description})`).join(', ') +
               (ps.available
-                ? `: emulated, the PowerShell module under ${ps.source} with the fake Windows cmdlets of the tests ` +
+                ? `: emulated, the PowerShell module under ${ps.source} with the sandbox's fake Windows cmdlets ` +
                   '(each server its own state; their runs warn that fakes were loaded and PowerShell ran on this machine: ' +
                   'expected here)'
                 : ': NOT emulated here'),
