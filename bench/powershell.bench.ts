@@ -1,7 +1,7 @@
 // Benchmark: PowerShell processes per Windows phase per server. Each Windows phase runs through the invoker on each
 // server it runs on (install-certificate on every D365 server, configure-crm on the Deployment Tools server,
 // configure-adfs on the AD FS server), in plan and apply mode, against a fresh fake Windows server (the module's
-// Windows cmdlets replaced by test/powershell/fakes/FakeWindows.psm1), counting the processes with onSpawn. The
+// Windows cmdlets replaced by the sandbox's fake Windows server), counting the processes with onSpawn. The
 // target is exactly one process per phase per server. Baselines measured in the same run: the steps each run
 // performed (what a process per step would start) and a bare PowerShell start (pwsh -NoProfile -Command exit).
 //

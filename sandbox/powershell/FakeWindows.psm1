@@ -154,7 +154,10 @@ function Initialize-FakeWindows {
         $script:Fake = New-FakeWindowsState
         Save-FakeWindows
     }
-    # What environment variables of the entry script's secrets are still visible to code loaded after it (none).
+    # One record per process that loaded the fake server (tests count the processes this way), with the names (never
+    # the values) of the entry script's secret variables in the environment then. The sandbox's entry script loads
+    # the fakes before the toolkit's entry script removes them, so here they are named; that the toolkit's script
+    # removes them before its module loads is tested with a probe module (test/powershell/EntryScript.Tests.ps1).
     Add-FakeCall 'process-environment' @{ secretVariables = (@(Get-ChildItem -Path env: | Where-Object { $_.Name -like 'D365EXOSYNC_*' } | ForEach-Object { $_.Name }) -join ',') }
 }
 

@@ -72,6 +72,32 @@ Describe 'entry script Invoke-D365ExoSyncPhase.ps1' {
     }
 }
 
+Describe 'entry script Invoke-D365ExoSyncPhase.ps1 with a probe module' {
+    # A copy of the script next to a probe D365ExoSync module that records, when it is imported and when its phase
+    # function runs, which secret variables are still in the environment: none, because the script reads them out
+    # before it loads the module.
+    It 'removes the secrets from its environment before it loads the module' {
+        $layout = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path (Join-Path $layout 'D365ExoSync') -Force | Out-Null
+        Copy-Item -LiteralPath $script:Entry -Destination $layout
+        $probe = Join-Path $layout 'probe.txt'
+        Set-Content -LiteralPath (Join-Path $layout 'D365ExoSync/D365ExoSync.psd1') -Value "@{ RootModule = 'D365ExoSync.psm1'; ModuleVersion = '0.0.1'; GUID = '$([guid]::NewGuid())'; FunctionsToExport = @('Install-D365ExoSyncCertificate') }"
+        Set-Content -LiteralPath (Join-Path $layout 'D365ExoSync/D365ExoSync.psm1') -Value @'
+function Get-ProbeSecretVariables { (@(Get-ChildItem -Path env: | Where-Object { $_.Name -like 'D365EXOSYNC_*' } | ForEach-Object { $_.Name }) -join ',') }
+Add-Content -LiteralPath $env:PROBE_FILE -Value ('import=' + (Get-ProbeSecretVariables))
+function Install-D365ExoSyncCertificate {
+    [CmdletBinding()] param([securestring] $PfxPassword)
+    Add-Content -LiteralPath $env:PROBE_FILE -Value ('run=' + (Get-ProbeSecretVariables) + ';password=' + $PfxPassword.Length)
+    [pscustomobject]@{ phase = 'install-certificate'; mode = 'apply'; server = 'PROBE'; ok = $true; changed = $false; steps = @(); evidence = @{}; warnings = @() }
+}
+'@
+        $request = @{ phase = 'install-certificate'; mode = 'apply'; parameters = @{}; secretEnv = @{ PfxPassword = 'D365EXOSYNC_SECRET_1' } }
+        $run = Invoke-Entry -Request $request -Entry (Join-Path $layout 'Invoke-D365ExoSyncPhase.ps1') -Environment @{ D365EXOSYNC_SECRET_1 = 'probe-secret'; PROBE_FILE = $probe }
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        Get-Content -LiteralPath $probe | Should -Be @('import=', 'run=;password=12')
+    }
+}
+
 Describe "the sandbox's entry script (sandbox/powershell)" {
     It 'runs the module on the fake Windows server and says so in the result' {
         $request = @{ phase = 'install-certificate'; mode = 'plan'; parameters = @{ thumbprint = $script:Pfx.Thumbprint; keyReaders = @('CONTOSO\svc-crm-async') } }

@@ -138,10 +138,12 @@ describe('PowerShell invoker with real pwsh', suiteOptions(), () => {
         [pfx.thumbprint],
       );
       assert.equal(server.webBindings[0]!.certificateHash, pfx.thumbprint);
-      // The password was in the child's environment only, and gone from it before any other code was loaded.
-      const environment = server.calls.filter((call) => call.name === 'process-environment');
-      assert.ok(environment.length >= 1);
-      for (const call of environment) assert.equal(call.args.secretVariables, '');
+      // The password was in the child's environment only, under the invoker's variable (never in argv or a file:
+      // the spawn checks). That the entry script removes it before its module loads is tested with a probe module
+      // (test/powershell/EntryScript.Tests.ps1): here the sandbox's fakes load before that script runs.
+      // Nor did the module hand it in clear to any cmdlet or platform call the fake server recorded.
+      assert.ok(server.calls.length > 0);
+      assert.ok(!JSON.stringify(server.calls).includes(pfx.password), 'the password is in a recorded call');
 
       const again = await invokePowerShellPhase(
         {
