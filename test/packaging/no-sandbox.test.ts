@@ -9,7 +9,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBuiltin } from 'node:module';
@@ -76,7 +86,7 @@ function runTimePackages(metafile: Metafile): string[] {
 const markersIn = (text: string) => SANDBOX_MARKERS.filter((marker) => text.includes(marker));
 
 describe('the product bundles hold no sandbox code', { concurrency: true }, () => {
-  it('the CLI: no sandbox input or import; tsx, for the demo, is its only run-time import', async () => {
+  it("the CLI: no sandbox input or import; tsx only as the demo command's dynamic import", async () => {
     const { metafile, text } = await bundle({ ...CLI_BUILD, outdir: join(tmpdir(), 'no-sandbox-cli') });
     assert.ok(Object.keys(metafile.inputs).some((input) => input === 'src/cli/commands/demo.ts'));
     assert.deepEqual(sandboxIn(metafile), []);
@@ -146,6 +156,15 @@ describe('the product bundles hold no sandbox code', { concurrency: true }, () =
       assert.equal(demo.stdout, '');
       assert.match(demo.stderr, /the demo runs from a clone of the repository/);
       assert.match(demo.stderr, /"npm ci" and "npm start"/);
+      // With tsx there (a development install) but no sandbox package: the same exit and advice.
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(join(ROOT, 'node_modules', 'tsx'), join(dir, 'node_modules', 'tsx'), 'junction');
+      const withTsx = cli('demo');
+      assert.equal(withTsx.status, 2, withTsx.stderr);
+      assert.match(
+        withTsx.stderr,
+        /the demo runs from a clone of the repository.*@d365-exo-sync\/sandbox is not installed/s,
+      );
       const help = cli('demo', '--help');
       assert.equal(help.status, 0, help.stderr);
       assert.match(help.stdout, /^Usage: d365-exo-sync demo /);

@@ -38,12 +38,19 @@ export const SANDBOX_MISSING =
   'the demo runs from a clone of the repository: its sandbox (the emulators and the fake Windows servers) is ' +
   'not part of the installed package. Clone the repository, then run "npm ci" and "npm start" in it';
 
+/** Node could not find the package itself (not a module the package imports, which is a real error). */
+function isNotFound(error: unknown, name: string): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && !!message?.includes(`'${name}`);
+}
+
 /** The sandbox's runRehearsal, or why it cannot be loaded here. */
 export async function loadRehearsal(): Promise<RunRehearsal | { missing: string }> {
   let tsImport: (specifier: string, parent: string) => Promise<{ runRehearsal?: RunRehearsal }>;
   try {
     ({ tsImport } = await import('tsx/esm/api'));
-  } catch {
+  } catch (error) {
+    if (!isNotFound(error, 'tsx')) throw error;
     return { missing: `${SANDBOX_MISSING} (tsx, which loads the sandbox's TypeScript, is not installed here)` };
   }
   try {
@@ -54,10 +61,8 @@ export async function loadRehearsal(): Promise<RunRehearsal | { missing: string 
       };
     return sandbox.runRehearsal;
   } catch (error) {
-    const { code, message } = error as { code?: string; message?: string };
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message?.includes(SANDBOX_PACKAGE))
-      return { missing: `${SANDBOX_MISSING} (${SANDBOX_PACKAGE} is not installed here)` };
-    throw error;
+    if (!isNotFound(error, SANDBOX_PACKAGE)) throw error;
+    return { missing: `${SANDBOX_MISSING} (${SANDBOX_PACKAGE} is not installed here)` };
   }
 }
 
