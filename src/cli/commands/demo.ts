@@ -44,26 +44,32 @@ function isNotFound(error: unknown, name: string): boolean {
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && !!message?.includes(`'${name}`);
 }
 
+type SandboxModule = { runRehearsal?: RunRehearsal };
+
+function rehearsalOf(sandbox: SandboxModule): RunRehearsal | { missing: string } {
+  if (typeof sandbox.runRehearsal === 'function') return sandbox.runRehearsal;
+  return { missing: `${SANDBOX_PACKAGE} has no runRehearsal: the sandbox and the toolkit are from different versions` };
+}
+
 /** The sandbox's runRehearsal, or why it cannot be loaded here. */
 export async function loadRehearsal(): Promise<RunRehearsal | { missing: string }> {
-  let tsImport: (specifier: string, parent: string) => Promise<{ runRehearsal?: RunRehearsal }>;
+  // Where TypeScript already loads (node --import tsx: the tests), as it is; so the sandbox shares this process's
+  // modules instead of loading a second copy.
+  try {
+    return rehearsalOf((await import(SANDBOX_PACKAGE)) as SandboxModule);
+  } catch (error) {
+    if (isNotFound(error, SANDBOX_PACKAGE))
+      return { missing: `${SANDBOX_MISSING} (${SANDBOX_PACKAGE} is not installed here)` };
+    // Otherwise Node could not load TypeScript: tsx does.
+  }
+  let tsImport: (specifier: string, parent: string) => Promise<SandboxModule>;
   try {
     ({ tsImport } = await import('tsx/esm/api'));
   } catch (error) {
     if (!isNotFound(error, 'tsx')) throw error;
     return { missing: `${SANDBOX_MISSING} (tsx, which loads the sandbox's TypeScript, is not installed here)` };
   }
-  try {
-    const sandbox = await tsImport(SANDBOX_PACKAGE, import.meta.url);
-    if (typeof sandbox.runRehearsal !== 'function')
-      return {
-        missing: `${SANDBOX_PACKAGE} has no runRehearsal: the sandbox and the toolkit are from different versions`,
-      };
-    return sandbox.runRehearsal;
-  } catch (error) {
-    if (!isNotFound(error, SANDBOX_PACKAGE)) throw error;
-    return { missing: `${SANDBOX_MISSING} (${SANDBOX_PACKAGE} is not installed here)` };
-  }
+  return rehearsalOf(await tsImport(SANDBOX_PACKAGE, import.meta.url));
 }
 
 export const DEMO_HELP = `Usage: d365-exo-sync demo [--records DIR] [--mailboxes N] [--json] [--verbose] [--wide]
