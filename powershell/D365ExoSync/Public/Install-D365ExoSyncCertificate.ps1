@@ -266,7 +266,7 @@ function Install-D365ExoSyncCertificate {
 
         # 5. Services and the CRM app pool.
         $stepId = 'restart-services'
-        Invoke-D365RestartStep -State $state -Restart $Restart -Services $Services -AppPool $AppPool -Plan $plan
+        [void](Restart-D365ServicesStep -State $state -Restart $Restart -Services $Services -AppPool $AppPool)
     } catch {
         Stop-D365Phase -State $state -Step $stepId -ErrorRecord $_
     }

@@ -183,7 +183,7 @@ function Set-D365ExoSyncAdfsConfiguration {
 
         # 6. The AD FS service (Microsoft's procedure restarts it after the application permission).
         $stepId = 'restart-services'
-        Invoke-D365ServiceRestart -State $state -Restart $Restart -Services @('adfssrv') -Plan $plan -Title 'restart adfssrv'
+        [void](Restart-D365ServicesStep -State $state -Restart $Restart -Services @('adfssrv'))
     } catch {
         Stop-D365Phase -State $state -Step $stepId -ErrorRecord $_
     }
