@@ -52,5 +52,5 @@ function Get-D365CrmReadBackMismatch {
     foreach ($name in $ServerSettings.Keys) { if ($settings.ContainsKey($name)) { [void]$mismatch.Add($name) } }
     if ((Get-D365ValueChange -Current $ReadBack['s2sTenantId'] -Wanted $TenantId).differs) { [void]$mismatch.Add('S2STenantId') }
     if ($EnableOAuthClaims -and -not $ReadBack['oauthClaimsEnabled']) { [void]$mismatch.Add('OAuthClaimsSettings.Enabled') }
-    return , ([string[]]$mismatch.ToArray())
+    return [string[]]$mismatch.ToArray()
 }

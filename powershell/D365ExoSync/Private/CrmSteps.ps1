@@ -169,12 +169,15 @@ function Test-D365CrmReadBackStep {
         $State.evidence['serverSettings'] = $settings
         $State.evidence['s2sTenantId'] = Get-D365CrmAdvancedValue -EntityName 'Organization' -Setting 'S2STenantId' -Id $organizationId
         $State.evidence['oauthClaimsEnabled'] = [bool](Get-CrmSetting -SettingType 'OAuthClaimsSettings').Enabled
+        $message = $null
         if (-not $WhatIfPreference) {
-            $mismatch = Get-D365CrmReadBackMismatch -ReadBack $State.evidence -Thumbprint $Thumbprint -ServerSettings $ServerSettings -TenantId $TenantId -EnableOAuthClaims $EnableOAuthClaims
-            if ($mismatch.Count -gt 0) { Stop-D365Step ('read back differs from the wanted values: ' + ($mismatch -join ', ')) -ErrorId 'CrmReadBackMismatch' }
+            $mismatch = @(Get-D365CrmReadBackMismatch -ReadBack $State.evidence -Thumbprint $Thumbprint -ServerSettings $ServerSettings -TenantId $TenantId -EnableOAuthClaims $EnableOAuthClaims)
+            $declined = @(Get-D365DeclinedStep -State $State)
+            if ($mismatch.Count -gt 0 -and $declined.Count -eq 0) { Stop-D365Step ('read back differs from the wanted values: ' + ($mismatch -join ', ')) -ErrorId 'CrmReadBackMismatch' }
+            if ($mismatch.Count -gt 0) { $message = ('not as wanted, as the changes of {0} were declined: {1}' -f ($declined -join ', '), ($mismatch -join ', ')) }
         }
     } catch {
         $PSCmdlet.ThrowTerminatingError((ConvertTo-D365StepError -ErrorRecord $_ -ErrorId 'CrmReadBackFailed'))
     }
-    return Add-D365Step -State $State -Id 'read-back' -Status 'unchanged' -Evidence $State.evidence
+    return Add-D365Step -State $State -Id 'read-back' -Status 'unchanged' -Evidence $State.evidence -Message $message
 }

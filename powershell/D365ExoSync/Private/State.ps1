@@ -89,7 +89,8 @@ function Add-D365Step {
 # line), 'declined' when -Confirm was answered no (nothing is changed and the step is not recorded as changed).
 function Resolve-D365Change {
     param(
-        [Parameter(Mandatory = $true)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        # The step function's $PSCmdlet (untyped: the tests pass an object whose ShouldProcess answers no).
+        [Parameter(Mandatory = $true)] $Cmdlet,
         [Parameter(Mandatory = $true)] [string] $Target,
         [Parameter(Mandatory = $true)] [string] $Action
     )
@@ -112,7 +113,15 @@ function Add-D365StepDecision {
     )
     $status = @{ 'unchanged' = 'unchanged'; 'change' = 'changed'; 'would-change' = 'would-change'; 'declined' = 'skipped' }[$Decision]
     if ($Decision -eq 'declined') { $Message = 'declined at the confirmation prompt: nothing was changed' }
-    return Add-D365Step -State $State -Id $Id -Status $status -Before $Before -After $After -Evidence $Evidence -Message $Message
+    $step = Add-D365Step -State $State -Id $Id -Status $status -Before $Before -After $After -Evidence $Evidence -Message $Message
+    if ($Decision -eq 'declined') { $step | Add-Member -NotePropertyName 'declined' -NotePropertyValue $true }
+    return $step
+}
+
+# The ids of the steps whose change was declined at the confirmation prompt (a read-back expects no change there).
+function Get-D365DeclinedStep {
+    param([Parameter(Mandatory = $true)] $State)
+    return @($State.steps | Where-Object { $_.PSObject.Properties['declined'] } | ForEach-Object { $_.id })
 }
 
 # Records a step whose outcome depends on whether the wanted value differs and on plan/apply.
@@ -172,6 +181,7 @@ function Stop-D365Phase {
     $wrapped.Data['D365Server'] = [string]$State.server
     $wrapped.Data['D365Phase'] = [string]$State.phase
     $wrapped.Data['D365Message'] = [string]$message
+    if ($failed.PSObject.Properties['errorId']) { $wrapped.Data['D365ErrorId'] = $failed.errorId }
     throw $wrapped
 }
 

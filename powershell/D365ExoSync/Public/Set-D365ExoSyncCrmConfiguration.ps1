@@ -92,7 +92,7 @@ function Invoke-D365CertificateReconfiguration {
         }
     } catch {
         $message = Hide-D365Secret -Text $_.Exception.Message -Secret $plain
-        throw (New-Object System.InvalidOperationException -ArgumentList @("CertificateReconfiguration.ps1 failed: $message"))
+        Stop-D365Step "CertificateReconfiguration.ps1 failed: $message" -ErrorId 'CrmCertificateScriptFailed'
     } finally {
         $ErrorActionPreference = $previous
         $arguments['password'] = $null
