@@ -49,3 +49,63 @@ Describe 'configure-crm decisions' {
         }
     }
 }
+
+Describe 'configure-adfs decisions' {
+    It 'forms authentication is added where wanted and missing, keeping every provider already listed' {
+        InModuleScope D365ExoSync {
+            $policy = [pscustomobject]@{ PrimaryIntranetAuthenticationProvider = @('WindowsAuthentication'); PrimaryExtranetAuthenticationProvider = @('FormsAuthentication') }
+            $change = Get-D365FormsAuthenticationChange -Policy $policy -Zones @{ intranet = $true; extranet = $true }
+            $change.differs | Should -BeTrue
+            @($change.update.Keys) | Should -Be @('PrimaryIntranetAuthenticationProvider')
+            $change.after.intranet | Should -Be @('WindowsAuthentication', 'FormsAuthentication')
+            (Get-D365FormsAuthenticationChange -Policy $policy -Zones @{ intranet = $false; extranet = $true }).differs | Should -BeFalse
+        }
+    }
+
+    It 'the App for Outlook client: added when missing, updated for a name or a missing URI (case-sensitive), enabled when disabled' {
+        InModuleScope D365ExoSync {
+            $uri = 'https://crm.contoso.com/crmmailapp/code_auth.aspx'
+            $added = Get-D365OutlookClientChange -Client $null -ClientId 'c' -Name 'n' -RedirectUri $uri
+            $added.add | Should -BeTrue
+            $added.before | Should -BeNullOrEmpty
+            $same = [pscustomobject]@{ ClientId = 'c'; Name = 'n'; RedirectUri = @($uri); Enabled = $true }
+            (Get-D365OutlookClientChange -Client $same -ClientId 'c' -Name 'n' -RedirectUri $uri).differs | Should -BeFalse
+            $other = [pscustomobject]@{ ClientId = 'c'; Name = 'n'; RedirectUri = @($uri.ToUpperInvariant()); Enabled = $false }
+            $change = Get-D365OutlookClientChange -Client $other -ClientId 'c' -Name 'n' -RedirectUri $uri
+            $change.update | Should -BeTrue
+            $change.enable | Should -BeTrue
+            $change.after.redirectUri | Should -Be @($uri.ToUpperInvariant(), $uri)
+        }
+    }
+
+    It 'the application permission is granted only when the resource is missing' {
+        InModuleScope D365ExoSync {
+            (Get-D365ApplicationPermissionChange -Current @('https://auth.contoso.com/') -Resource 'https://auth.contoso.com/').differs | Should -BeFalse
+            $change = Get-D365ApplicationPermissionChange -Current @() -Resource 'https://auth.contoso.com/'
+            $change.differs | Should -BeTrue
+            $change.after | Should -Be @('https://auth.contoso.com/')
+        }
+    }
+
+    It 'the AD FS certificates: only the kinds asked for, each compared with the wanted thumbprint, and adfssrv Read' {
+        InModuleScope D365ExoSync {
+            $none = Get-D365AdfsCertificateChange -Thumbprint 'AA' -ServiceCommunications @('AA') -Ssl @('AA', 'AA') -KeyAccess 'allowed'
+            $none.differs | Should -BeFalse
+            $all = Get-D365AdfsCertificateChange -Thumbprint 'AA' -ServiceCommunications @('BB') -Ssl @() -KeyAccess 'missing'
+            $all.changes | Should -Be @('serviceCommunications', 'ssl', 'adfssrvKeyRead')
+            $all.after.ssl | Should -Be @('AA')
+            $sslOnly = Get-D365AdfsCertificateChange -Thumbprint 'AA' -Ssl @('BB') -KeyAccess 'allowed'
+            $sslOnly.changes | Should -Be @('ssl')
+            $sslOnly.before.Contains('serviceCommunications') | Should -BeFalse
+        }
+    }
+
+    It 'relying party trusts: refreshed when the encryption certificate is not the expected one, or after a change' {
+        InModuleScope D365ExoSync {
+            $trusts = [ordered]@{ 'CRM Claims' = 'AA'; 'CRM IFD' = 'BB' }
+            (Get-D365RelyingPartyTrustChange -Current $trusts -ExpectedEncryptionThumbprint 'aa').refresh | Should -Be @('CRM IFD')
+            (Get-D365RelyingPartyTrustChange -Current $trusts -Pending $false).differs | Should -BeFalse
+            (Get-D365RelyingPartyTrustChange -Current $trusts -Pending $true).refresh | Should -Be @('CRM Claims', 'CRM IFD')
+        }
+    }
+}

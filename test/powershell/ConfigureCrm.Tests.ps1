@@ -184,6 +184,7 @@ Describe 'configure-crm' {
 
 Describe 'configure-crm steps (one advanced function each)' {
     BeforeAll {
+        . (Join-Path $PSScriptRoot 'StepTestHelpers.ps1')
         Mock -ModuleName D365ExoSync Write-D365Log { }
     }
 
@@ -194,17 +195,16 @@ Describe 'configure-crm steps (one advanced function each)' {
     }
 
     It 'emits the steps of Steps.json, in its order and with its titles' {
-        $catalogue = (Get-Content -Raw -LiteralPath (Join-Path $script:RepoRoot 'powershell/D365ExoSync/Steps.json') | ConvertFrom-Json).'configure-crm'.steps
+        $catalogue = Get-CatalogueStep 'configure-crm'
         $state = Invoke-Crm -Plan
         @($state.steps | ForEach-Object { $_.id }) | Should -Be @($catalogue | ForEach-Object { $_.id })
         @($state.steps | ForEach-Object { $_.title }) | Should -Be @($catalogue | ForEach-Object { $_.title })
     }
 
     It '-WhatIf prints a "What if:" line for every change and changes nothing' {
-        $transcript = Join-Path $TestDrive 'whatif.txt'
-        Start-Transcript -LiteralPath $transcript -UseMinimalHeader | Out-Null
-        try { $state = Invoke-Crm -Plan } finally { Stop-Transcript | Out-Null }
-        $lines = @(Get-Content -LiteralPath $transcript | Where-Object { $_ -like 'What if:*' })
+        $run = Invoke-WithWhatIfCapture { Invoke-Crm -Plan }
+        $state = $run.Result
+        $lines = $run.WhatIf
         $lines | Should -Contain ('What if: Performing the operation "S2STokenIssuer certificate {0} (CertificateReconfiguration.ps1 -updateCrm)" on target "CRM configuration database".' -f $script:New.Thumbprint)
         $lines | Should -Contain ('What if: Performing the operation "S2STenantId = {0}" on target "organization contoso".' -f $script:Tenant)
         $lines | Should -Contain 'What if: Performing the operation "Enabled = true" on target "OAuthClaimsSettings".'
@@ -264,7 +264,7 @@ Describe 'configure-crm steps (one advanced function each)' {
         $failure = { Invoke-Crm -Extra $extraArguments } | Should -Throw -PassThru
         $failure.Exception.Data['D365Step'] | Should -Be $step
         $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
-        $failed = @((Get-D365ExoSyncLastState).steps | Where-Object { $_.status -eq 'failed' })
+        $failed = Get-LastFailedStep
         $failed.Count | Should -Be 1
         $failed[0].id | Should -Be $step
         $failed[0].errorId | Should -BeLike "$errorId,*"

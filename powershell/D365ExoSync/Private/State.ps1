@@ -199,6 +199,18 @@ function Stop-D365Step {
     throw $exception
 }
 
+# An ErrorRecord for a step that fails on its own finding (no underlying error): message, id and category.
+function New-D365StepError {
+    param(
+        [Parameter(Mandatory = $true)] [string] $Message,
+        [Parameter(Mandatory = $true)] [string] $ErrorId,
+        [System.Management.Automation.ErrorCategory] $Category = [System.Management.Automation.ErrorCategory]::InvalidOperation,
+        $TargetObject = $null
+    )
+    $exception = New-Object System.InvalidOperationException -ArgumentList @($Message)
+    return New-Object System.Management.Automation.ErrorRecord -ArgumentList @($exception, $ErrorId, $Category, $TargetObject)
+}
+
 # The ErrorRecord a step function ends with ($PSCmdlet.ThrowTerminatingError): the id and category Stop-D365Step
 # named, or else the step's own id, with the category of the underlying error (InvalidOperation when it has none).
 function ConvertTo-D365StepError {
