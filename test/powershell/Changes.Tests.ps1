@@ -109,3 +109,47 @@ Describe 'configure-adfs decisions' {
         }
     }
 }
+
+Describe 'configure-exchange decisions' {
+    It 'EwsEnabled must read True; unset and False differ' {
+        InModuleScope D365ExoSync {
+            (Get-D365EwsEnabledChange -Current $true).differs | Should -BeFalse
+            (Get-D365EwsEnabledChange -Current $false).shown | Should -Be 'False'
+            $unset = Get-D365EwsEnabledChange -Current $null
+            $unset.differs | Should -BeTrue
+            $unset.shown | Should -Be 'unset'
+        }
+    }
+
+    It 'EwsAllowedAppIDs: the app ids added, every other entry kept; an empty list stays empty (it restricts nothing)' {
+        InModuleScope D365ExoSync {
+            $app = '00000007-0000-0000-c000-000000000000'
+            $other = '11111111-2222-3333-4444-555555555555'
+            $change = Get-D365AllowedAppIdsChange -Current @($other) -AppIds @($app)
+            $change.differs | Should -BeTrue
+            $change.missing | Should -Be @($app)
+            $change.after | Should -Be @($other, $app)
+            (Get-D365AllowedAppIdsChange -Current @($app.ToUpperInvariant()) -AppIds @($app)).differs | Should -BeFalse
+            $empty = Get-D365AllowedAppIdsChange -Current @() -AppIds @($app)
+            $empty.unrestricted | Should -BeTrue
+            $empty.differs | Should -BeFalse
+        }
+    }
+
+    It 'the user-agent policy: none, unjudged without agents, an allow list to add to, a block list to remove from' {
+        InModuleScope D365ExoSync {
+            $org = { param($policy, $allow, $block) [pscustomobject]@{ ewsApplicationAccessPolicy = $policy; ewsAllowList = [string[]]$allow; ewsBlockList = [string[]]$block } }
+            (Get-D365UserAgentPolicyChange -Organization (& $org $null @() @()) -UserAgents @('CRM/*')).kind | Should -Be 'none'
+            (Get-D365UserAgentPolicyChange -Organization (& $org 'EnforceAllowList' @('Outlook/*') @())).kind | Should -Be 'unjudged'
+            $allow = Get-D365UserAgentPolicyChange -Organization (& $org 'EnforceAllowList' @('Outlook/*') @()) -UserAgents @('CRM/*')
+            $allow.kind | Should -Be 'allow'
+            $allow.add | Should -Be @('CRM/*')
+            $allow.after.allowList | Should -Be @('Outlook/*', 'CRM/*')
+            (Get-D365UserAgentPolicyChange -Organization (& $org 'EnforceAllowList' @('CRM/*') @()) -UserAgents @('CRM/9.1')).differs | Should -BeFalse
+            $block = Get-D365UserAgentPolicyChange -Organization (& $org 'EnforceBlockList' @() @('CRM/*', 'Bad/*')) -UserAgents @('CRM/9.1')
+            $block.remove | Should -Be @('CRM/*')
+            $block.after.blockList | Should -Be @('Bad/*')
+            (Get-D365UserAgentPolicyChange -Organization (& $org 'Other' @() @()) -UserAgents @('CRM/*')).kind | Should -Be 'unknown'
+        }
+    }
+}
