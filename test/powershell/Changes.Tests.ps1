@@ -153,3 +153,55 @@ Describe 'configure-exchange decisions' {
         }
     }
 }
+
+Describe 'install-certificate decisions' {
+    It 'the certificate is imported when it is missing or its key has a problem, and replaced in place when present' {
+        InModuleScope D365ExoSync {
+            (Get-D365CertificateInstallChange -Present $true -KeyEvidence @{ keySpec = 'Exchange' } -Problem $null).differs | Should -BeFalse
+            $missing = Get-D365CertificateInstallChange -Present $false -Problem 'not installed'
+            $missing.differs | Should -BeTrue
+            $missing.replace | Should -BeFalse
+            $missing.before.problem | Should -Be 'not installed'
+            $missing.after.present | Should -BeTrue
+            (Get-D365CertificateInstallChange -Present $true -Problem 'CNG key').replace | Should -BeTrue
+        }
+    }
+
+    It 'Read on the key: the accounts without it, and the first Deny named' {
+        InModuleScope D365ExoSync {
+            $change = Get-D365KeyAccessChange -Access ([ordered]@{ 'CONTOSO\a' = 'allowed'; 'CONTOSO\b' = 'missing'; 'CONTOSO\c' = 'denied' })
+            $change.missing | Should -Be @('CONTOSO\b', 'CONTOSO\c')
+            $change.denied | Should -Be 'CONTOSO\c'
+            $change.after['CONTOSO\b'] | Should -Be 'allowed'
+            (Get-D365KeyAccessChange -Access ([ordered]@{ 'CONTOSO\a' = 'allowed' })).differs | Should -BeFalse
+        }
+    }
+
+    It 'the HTTPS bindings differ while one shows another certificate' {
+        InModuleScope D365ExoSync {
+            (Get-D365BindingChange -Current @('AA', 'AA') -Thumbprint 'AA').differs | Should -BeFalse
+            $change = Get-D365BindingChange -Current @('BB', 'AA') -Thumbprint 'AA'
+            $change.differs | Should -BeTrue
+            $change.after | Should -Be @('AA', 'AA')
+        }
+    }
+
+    It 'older certificates: every other one with the subject, and the key files no remaining certificate uses' {
+        InModuleScope D365ExoSync {
+            $same = @([pscustomobject]@{ Thumbprint = 'AA' }, [pscustomobject]@{ Thumbprint = 'BB' }, [pscustomobject]@{ Thumbprint = 'CC' })
+            $change = Get-D365OlderCertificatesChange -SameSubject $same -Thumbprint 'AA' -KeyFiles @('k-b', 'k-a', 'k-b') -KeptKeyFile 'k-a'
+            $change.thumbprints | Should -Be @('BB', 'CC')
+            $change.keyFiles | Should -Be @('k-b')
+            (Get-D365OlderCertificatesChange -SameSubject @($same[0]) -Thumbprint 'AA').differs | Should -BeFalse
+        }
+    }
+
+    It 'an https binding on a certificate to remove blocks the removal, unless a plan rebinds it in this run' {
+        InModuleScope D365ExoSync {
+            $bindings = @([pscustomobject]@{ bindingInformation = '*:443:'; certificateHash = 'BB' })
+            (Get-D365BlockingBinding -Bindings $bindings -Removed @('BB')).bindingInformation | Should -Be '*:443:'
+            Get-D365BlockingBinding -Bindings $bindings -Removed @('BB') -Rebound @('*:443:') -Plan $true | Should -BeNullOrEmpty
+            Get-D365BlockingBinding -Bindings $bindings -Removed @('CC') | Should -BeNullOrEmpty
+        }
+    }
+}
