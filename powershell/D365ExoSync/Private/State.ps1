@@ -4,7 +4,7 @@
 #   status: 'changed'      the step changed something (apply)
 #           'would-change' the step would change something (plan, -WhatIf); nothing was touched
 #           'unchanged'    already as wanted
-#           'skipped'      not applicable here (message says why)
+#           'skipped'      not applicable here, or its change declined at the -Confirm prompt (message says why)
 #           'failed'       the step failed (message holds the underlying error); the phase stops there
 # The phase is 'changed' when at least one step changed something.
 
@@ -122,27 +122,6 @@ function Add-D365StepDecision {
 function Get-D365DeclinedStep {
     param([Parameter(Mandatory = $true)] $State)
     return @($State.steps | Where-Object { $_.PSObject.Properties['declined'] } | ForEach-Object { $_.id })
-}
-
-# Records a step whose outcome depends on whether the wanted value differs and on plan/apply.
-# $Apply is run only in apply mode and only when the value differs; it must do the change.
-function Set-D365StepOutcome {
-    param(
-        [Parameter(Mandatory = $true)] $State,
-        [Parameter(Mandatory = $true)] [string] $Id,
-        [Parameter(Mandatory = $true)] [string] $Title,
-        [Parameter(Mandatory = $true)] [bool] $Differs,
-        [Parameter(Mandatory = $true)] [bool] $Plan,
-        $Before = $null,
-        $After = $null,
-        $Evidence = $null,
-        [string] $Message = $null
-    )
-    $status = 'unchanged'
-    if ($Differs) {
-        if ($Plan) { $status = 'would-change' } else { $status = 'changed' }
-    }
-    return Add-D365Step -State $State -Id $Id -Title $Title -Status $status -Before $Before -After $After -Evidence $Evidence -Message $Message
 }
 
 function Add-D365Warning {
