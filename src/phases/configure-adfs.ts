@@ -10,7 +10,7 @@
 // Inputs: server (default: this computer's name), organization-id (the D365 preflight's or configure-crm's output),
 // thumbprint (with adfs.updateSslCertificate and no PFX). Outputs: outlook-client-id, outlook-redirect-uri.
 import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
-import { assertNotExpired, certificateFacts, normalizeThumbprint } from './windows/certificate.js';
+import { certificateThumbprint } from './windows/certificate.js';
 import { adfsServer, SERVER_INPUT } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
 import { GUID_PATTERN } from '../config/formats.js';
@@ -56,18 +56,8 @@ function organizationIdOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>):
 
 function thumbprintOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>): string | undefined {
   if (!adfs.updateSslCertificate) return undefined;
-  const facts = certificateFacts(ctx);
-  const raw = ctx.inputs.thumbprint?.trim();
-  const given = normalizeThumbprint(raw);
-  if (raw && !given) throw new Error(`${PHASE_ID}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
-  if (facts) {
-    assertNotExpired(facts, ctx, PHASE_ID);
-    if (given && given !== facts.thumbprint) {
-      throw new Error(`${PHASE_ID}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint})`);
-    }
-    return facts.thumbprint;
-  }
-  if (given) return given;
+  const thumbprint = certificateThumbprint(ctx, PHASE_ID);
+  if (thumbprint) return thumbprint;
   throw new Error(
     `${PHASE_ID}: adfs.updateSslCertificate is on, so it needs the certificate: pass thumbprint (install-certificate's ` +
       'output on this server; CLI: --set thumbprint=...) or the PFX',

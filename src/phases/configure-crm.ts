@@ -10,7 +10,7 @@
 // Outputs: what was read back: thumbprint, organization-id, tenant-id.
 import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
 import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
-import { assertNotExpired, certificateFacts, normalizeThumbprint, windowsPfx } from './windows/certificate.js';
+import { certificateThumbprint, windowsPfx } from './windows/certificate.js';
 import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
 import { GUID_PATTERN } from '../config/formats.js';
@@ -41,21 +41,8 @@ interface Prepared {
 }
 
 function thumbprintOf(ctx: PhaseContext): string {
-  const facts = certificateFacts(ctx);
-  const raw = ctx.inputs.thumbprint?.trim();
-  const given = normalizeThumbprint(raw);
-  if (raw && !given) throw new Error(`${PHASE_ID}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
-  if (facts) {
-    assertNotExpired(facts, ctx, PHASE_ID);
-    if (given && given !== facts.thumbprint) {
-      throw new Error(
-        `${PHASE_ID}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint}, ${ctx.certificate!.source}): ` +
-          'pass the PFX of that certificate, or the thumbprint of this one',
-      );
-    }
-    return facts.thumbprint;
-  }
-  if (given) return given;
+  const thumbprint = certificateThumbprint(ctx, PHASE_ID);
+  if (thumbprint) return thumbprint;
   throw new Error(
     `${PHASE_ID} needs the new certificate: pass the PFX (--pfx FILE with --password-env VAR; in a pipeline pfx-base64 ` +
       "or pfx-file with pfx-password), or its thumbprint (register-entra's output) when the S2S certificate is already in place",
