@@ -40,10 +40,14 @@ function Set-D365OutlookClientStep {
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory = $true)] $State,
+        [bool] $Enabled = $true,
         [string] $OrganizationId,
         [Parameter(Mandatory = $true)] [string] $Name,
         [Parameter(Mandatory = $true)] [string] $RedirectUri
     )
+    if (-not $Enabled) {
+        return Add-D365Step -State $State -Id 'outlook-client' -Status 'skipped' -Message 'disabled (outlookApp: false)'
+    }
     try {
         if ($OrganizationId -notmatch '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$') { Stop-D365Step 'organizationId (the CRM organization id, a GUID) is required for the App for Outlook client' -ErrorId 'AdfsOrganizationIdMissing' -Category InvalidArgument }
         $change = Get-D365OutlookClientChange -Client (Get-D365AdfsClient -ClientId $OrganizationId) -ClientId $OrganizationId -Name $Name -RedirectUri $RedirectUri
@@ -68,7 +72,10 @@ function Set-D365OutlookClientStep {
 function Grant-D365ApplicationPermissionStep {
     [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory = $true)] $State, [Parameter(Mandatory = $true)] [string] $OrganizationId, [string] $ServerRoleIdentifier, [Parameter(Mandatory = $true)] [string] $OrganizationUrl)
+    param([Parameter(Mandatory = $true)] $State, [bool] $Enabled = $true, [string] $OrganizationId, [string] $ServerRoleIdentifier, [Parameter(Mandatory = $true)] [string] $OrganizationUrl)
+    if (-not $Enabled) {
+        return Add-D365Step -State $State -Id 'application-permission' -Status 'skipped' -Message 'disabled'
+    }
     if (-not (Get-Command -Name 'Grant-AdfsApplicationPermission' -ErrorAction SilentlyContinue)) {
         return Add-D365Step -State $State -Id 'application-permission' -Status 'skipped' -Message 'AD FS before 2016 (no Grant-AdfsApplicationPermission): not needed'
     }
@@ -92,7 +99,15 @@ function Grant-D365ApplicationPermissionStep {
 function Set-D365AdfsCertificateStep {
     [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory = $true)] $State, [Parameter(Mandatory = $true)] [string] $Thumbprint, [bool] $Ssl = $true, [bool] $ServiceCommunications = $true)
+    param([Parameter(Mandatory = $true)] $State, [hashtable] $Certificate)
+    $Thumbprint = $null
+    if ($null -ne $Certificate) { $Thumbprint = [string](Get-D365Option $Certificate 'thumbprint' '') }
+    if (-not $Thumbprint) {
+        return Add-D365Step -State $State -Id 'adfs-certificate' -Status 'skipped' -Message 'not configured'
+    }
+    $Thumbprint = ($Thumbprint -replace '[:\s]', '').ToUpperInvariant()
+    $Ssl = [bool](Get-D365Option $Certificate 'ssl' $true)
+    $ServiceCommunications = [bool](Get-D365Option $Certificate 'serviceCommunications' $true)
     try {
         if (-not (Test-D365Elevated)) { Stop-D365Step ("this process runs as {0} without administrator rights: reading the key permissions of the AD FS certificate needs them. Run the runner or agent service as a member of the local Administrators group." -f (Get-D365CurrentIdentityName)) -ErrorId 'AdfsNotElevated' -Category PermissionDenied }
         $stored = @(Get-D365MachineCertificate -Thumbprint $Thumbprint)
@@ -133,7 +148,10 @@ function Set-D365AdfsCertificateStep {
 function Update-D365RelyingPartyTrustStep {
     [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     [OutputType([pscustomobject])]
-    param([Parameter(Mandatory = $true)] $State, [Parameter(Mandatory = $true)] [string[]] $Names, [string] $ExpectedEncryptionThumbprint)
+    param([Parameter(Mandatory = $true)] $State, [AllowEmptyCollection()] [string[]] $Names = @(), [string] $ExpectedEncryptionThumbprint)
+    if (@($Names).Count -eq 0) {
+        return Add-D365Step -State $State -Id 'relying-party-trusts' -Status 'skipped' -Message 'none configured'
+    }
     try {
         $pending = @($State.steps | Where-Object { $_.status -eq 'changed' -or $_.status -eq 'would-change' }).Count -gt 0
         $current = [ordered]@{}

@@ -237,10 +237,14 @@ function Remove-D365OlderCertificatesStep {
     [OutputType([pscustomobject])]
     param(
         [Parameter(Mandatory = $true)] $State,
+        [bool] $Enabled = $true,
         [Parameter(Mandatory = $true)] [string] $Thumbprint,
         [string] $Subject,
         [Parameter(Mandatory = $true)] [hashtable] $Found
     )
+    if (-not $Enabled) {
+        return Add-D365Step -State $State -Id 'remove-older' -Status 'skipped' -Message 'disabled (removeSameSubject: false)'
+    }
     if (-not $Subject) {
         return Add-D365Step -State $State -Id 'remove-older' -Status 'skipped' -Message 'subject not known before the import; run plan again after apply'
     }

@@ -81,11 +81,7 @@ function Install-D365ExoSyncCertificate {
         $stepId = 'iis-binding'
         [void](Set-D365IisBindingStep -State $state -Thumbprint $Thumbprint -IisBinding $IisBinding -Found $found)
         $stepId = 'remove-older'
-        if ($RemoveSameSubject) {
-            [void](Remove-D365OlderCertificatesStep -State $state -Thumbprint $Thumbprint -Subject $Subject -Found $found)
-        } else {
-            [void](Add-D365Step -State $state -Id 'remove-older' -Status 'skipped' -Message 'disabled (removeSameSubject: false)')
-        }
+        [void](Remove-D365OlderCertificatesStep -State $state -Enabled $RemoveSameSubject -Thumbprint $Thumbprint -Subject $Subject -Found $found)
         $stepId = 'restart-services'
         [void](Restart-D365ServicesStep -State $state -Restart $Restart -Services $Services -AppPool $AppPool)
     } catch {

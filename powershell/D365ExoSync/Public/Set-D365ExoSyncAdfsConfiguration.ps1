@@ -49,37 +49,19 @@ function Set-D365ExoSyncAdfsConfiguration {
     $ErrorActionPreference = 'Stop'
     $state = New-D365PhaseState -Phase 'configure-adfs' -Plan ([bool]$WhatIfPreference)
     $OrganizationUrl = $OrganizationUrl.TrimEnd('/')
-    $certificateThumbprint = $null
-    if ($null -ne $Certificate) { $certificateThumbprint = [string](Get-D365Option $Certificate 'thumbprint' '') }
     $stepId = 'adfs-module'
     try {
         [void](Test-D365AdfsModuleStep -State $state)
         $stepId = 'forms-authentication'
         [void](Set-D365FormsAuthenticationStep -State $state -Zones $FormsAuthentication)
         $stepId = 'outlook-client'
-        if ($OutlookApp) {
-            [void](Set-D365OutlookClientStep -State $state -OrganizationId $OrganizationId -Name $OutlookClientName -RedirectUri (Get-D365OutlookRedirectUri -OrganizationUrl $OrganizationUrl))
-        } else {
-            [void](Add-D365Step -State $state -Id 'outlook-client' -Status 'skipped' -Message 'disabled (outlookApp: false)')
-        }
+        [void](Set-D365OutlookClientStep -State $state -Enabled $OutlookApp -OrganizationId $OrganizationId -Name $OutlookClientName -RedirectUri (Get-D365OutlookRedirectUri -OrganizationUrl $OrganizationUrl))
         $stepId = 'application-permission'
-        if ($OutlookApp -and $GrantApplicationPermission) {
-            [void](Grant-D365ApplicationPermissionStep -State $state -OrganizationId $OrganizationId -ServerRoleIdentifier $ServerRoleIdentifier -OrganizationUrl $OrganizationUrl)
-        } else {
-            [void](Add-D365Step -State $state -Id 'application-permission' -Status 'skipped' -Message 'disabled')
-        }
+        [void](Grant-D365ApplicationPermissionStep -State $state -Enabled ($OutlookApp -and $GrantApplicationPermission) -OrganizationId $OrganizationId -ServerRoleIdentifier $ServerRoleIdentifier -OrganizationUrl $OrganizationUrl)
         $stepId = 'adfs-certificate'
-        if ($certificateThumbprint) {
-            [void](Set-D365AdfsCertificateStep -State $state -Thumbprint (($certificateThumbprint -replace '[:\s]', '').ToUpperInvariant()) -Ssl ([bool](Get-D365Option $Certificate 'ssl' $true)) -ServiceCommunications ([bool](Get-D365Option $Certificate 'serviceCommunications' $true)))
-        } else {
-            [void](Add-D365Step -State $state -Id 'adfs-certificate' -Status 'skipped' -Message 'not configured')
-        }
+        [void](Set-D365AdfsCertificateStep -State $state -Certificate $Certificate)
         $stepId = 'relying-party-trusts'
-        if ($RelyingPartyTrusts.Count -gt 0) {
-            [void](Update-D365RelyingPartyTrustStep -State $state -Names $RelyingPartyTrusts -ExpectedEncryptionThumbprint $ExpectedEncryptionThumbprint)
-        } else {
-            [void](Add-D365Step -State $state -Id 'relying-party-trusts' -Status 'skipped' -Message 'none configured')
-        }
+        [void](Update-D365RelyingPartyTrustStep -State $state -Names $RelyingPartyTrusts -ExpectedEncryptionThumbprint $ExpectedEncryptionThumbprint)
         # The AD FS service (Microsoft's procedure restarts it after the application permission).
         $stepId = 'restart-services'
         [void](Restart-D365ServicesStep -State $state -Restart $Restart -Services @('adfssrv'))
