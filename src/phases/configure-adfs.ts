@@ -9,21 +9,14 @@
 //
 // Inputs: server (default: this computer's name), organization-id (the D365 preflight's or configure-crm's output),
 // thumbprint (with adfs.updateSslCertificate and no PFX). Outputs: outlook-client-id, outlook-redirect-uri.
-import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
-import type { PhaseScriptResult } from '../powershell/types.js';
-import { assertNotExpired, certificateFacts, normalizeThumbprint } from './windows/certificate.js';
+import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
+import { certificateThumbprint } from './windows/certificate.js';
 import { adfsServer, SERVER_INPUT } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
 import { GUID_PATTERN } from '../config/formats.js';
-import {
-  applyResults,
-  failedResults,
-  planError,
-  planSteps,
-  runWarnings,
-  type RunDetails,
-  type WindowsPhaseSpec,
-} from './windows/steps.js';
+import { runWarnings } from './windows/step-results.js';
+import { moduleSteps } from './windows/step-catalogue.js';
+import { powerShellPhase } from './windows/powershell-phase.js';
 import type { Config } from '../config/schema.js';
 
 /**
@@ -37,23 +30,9 @@ export function outlookRedirectUri(deploymentUrl: string): string {
 
 const PHASE_ID = 'configure-adfs';
 
-const SPEC: WindowsPhaseSpec = {
-  phase: PHASE_ID,
-  prefix: 'adfs',
-  steps: [
-    { id: 'adfs-module', title: 'Find the ADFS PowerShell module', readOnly: true },
-    { id: 'forms-authentication', title: 'Enable forms authentication' },
-    {
-      id: 'outlook-client',
-      title: 'Register the App for Outlook client',
-      action: (step) => (step.before ? 'update' : 'create'),
-    },
-    { id: 'application-permission', title: 'Grant the App for Outlook client access to D365 (AD FS 2016+)' },
-    { id: 'adfs-certificate', title: 'Use the certificate for AD FS SSL and service communications' },
-    { id: 'relying-party-trusts', title: 'Refresh the D365 relying party trusts' },
-    { id: 'restart-services', title: 'Restart the AD FS service' },
-  ],
-};
+const SPEC = moduleSteps(PHASE_ID, {
+  'outlook-client': (step) => (step.before ? 'update' : 'create'),
+});
 
 interface Prepared {
   windows: WindowsServices;
@@ -77,40 +56,15 @@ function organizationIdOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>):
 
 function thumbprintOf(ctx: PhaseContext, adfs: NonNullable<Config['adfs']>): string | undefined {
   if (!adfs.updateSslCertificate) return undefined;
-  const facts = certificateFacts(ctx);
-  const raw = ctx.inputs.thumbprint?.trim();
-  const given = normalizeThumbprint(raw);
-  if (raw && !given) throw new Error(`${PHASE_ID}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
-  if (facts) {
-    assertNotExpired(facts, ctx, PHASE_ID);
-    if (given && given !== facts.thumbprint) {
-      throw new Error(`${PHASE_ID}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint})`);
-    }
-    return facts.thumbprint;
-  }
-  if (given) return given;
+  const thumbprint = certificateThumbprint(ctx, PHASE_ID);
+  if (thumbprint) return thumbprint;
   throw new Error(
     `${PHASE_ID}: adfs.updateSslCertificate is on, so it needs the certificate: pass thumbprint (install-certificate's ` +
       'output on this server; CLI: --set thumbprint=...) or the PFX',
   );
 }
 
-function prepare(ctx: PhaseContext): Prepared | undefined {
-  if (!ctx.config.adfs) return undefined;
-  const windows = requireWindows(ctx, PHASE_ID);
-  const target = adfsServer(ctx, windows, PHASE_ID)!;
-  const organizationId = organizationIdOf(ctx, target.adfs);
-  const thumbprint = thumbprintOf(ctx, target.adfs);
-  return {
-    windows,
-    server: target.name,
-    adfs: target.adfs,
-    ...(organizationId ? { organizationId } : {}),
-    ...(thumbprint ? { thumbprint } : {}),
-  };
-}
-
-function parameters(ctx: PhaseContext, p: Prepared) {
+function moduleParameters(ctx: PhaseContext, p: Prepared) {
   const forms = p.adfs.formsAuthentication;
   return {
     organizationUrl: ctx.config.deployment.url,
@@ -123,18 +77,6 @@ function parameters(ctx: PhaseContext, p: Prepared) {
   };
 }
 
-function details(ctx: PhaseContext, p: Prepared, result?: PhaseScriptResult): RunDetails {
-  const skipNotes: Record<string, string> = {};
-  if (!p.adfs.outlookApp) {
-    skipNotes['outlook-client'] = 'disabled (adfs.outlookApp: false)';
-    skipNotes['application-permission'] = 'disabled (adfs.outlookApp: false)';
-  }
-  if (!p.adfs.updateSslCertificate) skipNotes['adfs-certificate'] = 'not configured (adfs.updateSslCertificate: false)';
-  if (!ctx.config.deployment.restartServices)
-    skipNotes['restart-services'] = 'disabled (deployment.restartServices: false)';
-  return { server: p.server, skipNotes, warnings: runWarnings(p.windows, p.server, result) };
-}
-
 const NOTHING = {
   id: 'adfs.configuration',
   title: 'Configure AD FS',
@@ -144,39 +86,60 @@ const NOTHING = {
 } as const;
 const NO_ADFS = 'the config has no adfs section: nothing to configure';
 
-async function plan(ctx: PhaseContext): Promise<Step[]> {
-  const p = prepare(ctx);
-  if (!p) return [{ ...NOTHING, action: 'none', note: NO_ADFS }];
-  let result: PhaseScriptResult;
-  try {
-    result = await p.windows.run({ phase: PHASE_ID, mode: 'plan', parameters: parameters(ctx, p) });
-  } catch (error) {
-    throw planError(SPEC, error, p.server);
-  }
-  return planSteps(SPEC, result, details(ctx, p, result));
-}
+const run = powerShellPhase<Prepared>({
+  spec: SPEC,
+  prepare(ctx) {
+    const windows = requireWindows(ctx, PHASE_ID);
+    const target = adfsServer(ctx, windows, PHASE_ID)!;
+    const organizationId = organizationIdOf(ctx, target.adfs);
+    const thumbprint = thumbprintOf(ctx, target.adfs);
+    return {
+      windows,
+      server: target.name,
+      adfs: target.adfs,
+      ...(organizationId ? { organizationId } : {}),
+      ...(thumbprint ? { thumbprint } : {}),
+    };
+  },
+  target: (p) => p.server,
+  call: (ctx, p) => ({ parameters: moduleParameters(ctx, p) }),
+  details(ctx, p, result) {
+    const skipNotes: Record<string, string> = {};
+    if (!p.adfs.outlookApp) {
+      skipNotes['outlook-client'] = 'disabled (adfs.outlookApp: false)';
+      skipNotes['application-permission'] = 'disabled (adfs.outlookApp: false)';
+    }
+    if (!p.adfs.updateSslCertificate)
+      skipNotes['adfs-certificate'] = 'not configured (adfs.updateSslCertificate: false)';
+    if (!ctx.config.deployment.restartServices)
+      skipNotes['restart-services'] = 'disabled (deployment.restartServices: false)';
+    return { server: p.server, skipNotes, warnings: runWarnings(p.windows, p.server, result) };
+  },
+  applied(ctx, _p, result, results) {
+    const outputs: Record<string, string> = {};
+    const client = result.steps.find((s) => s.id === 'outlook-client');
+    if (client && (client.status === 'changed' || client.status === 'unchanged')) {
+      const after = client.after as { clientId?: string; redirectUri?: string | string[] } | null;
+      const redirect = outlookRedirectUri(ctx.config.deployment.url);
+      const uris = Array.isArray(after?.redirectUri)
+        ? after.redirectUri
+        : after?.redirectUri
+          ? [after.redirectUri]
+          : [];
+      outputs['outlook-client-id'] = String(after?.clientId ?? '');
+      outputs['outlook-redirect-uri'] = uris.includes(redirect) ? redirect : '';
+    }
+    return { results, outputs };
+  },
+});
 
-async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
-  const p = prepare(ctx);
-  if (!p) return { results: [{ ...NOTHING, status: 'skipped', evidence: { note: NO_ADFS } }], outputs: {} };
-  let result: PhaseScriptResult;
-  try {
-    result = await p.windows.run({ phase: PHASE_ID, mode: 'apply', parameters: parameters(ctx, p) });
-  } catch (error) {
-    return { results: failedResults(SPEC, error, details(ctx, p)), outputs: {} };
-  }
-  const results = applyResults(SPEC, result, details(ctx, p, result));
-  const outputs: Record<string, string> = {};
-  const client = result.steps.find((s) => s.id === 'outlook-client');
-  if (client && (client.status === 'changed' || client.status === 'unchanged')) {
-    const after = client.after as { clientId?: string; redirectUri?: string | string[] } | null;
-    const redirect = outlookRedirectUri(ctx.config.deployment.url);
-    const uris = Array.isArray(after?.redirectUri) ? after.redirectUri : after?.redirectUri ? [after.redirectUri] : [];
-    outputs['outlook-client-id'] = String(after?.clientId ?? '');
-    outputs['outlook-redirect-uri'] = uris.includes(redirect) ? redirect : '';
-  }
-  return { results, outputs };
-}
+// Without an adfs section there is no AD FS server to run on: one step says so, and no PowerShell starts.
+const plan: Phase['plan'] = (ctx) =>
+  ctx.config.adfs ? run.plan(ctx) : Promise.resolve([{ ...NOTHING, action: 'none', note: NO_ADFS }]);
+const apply: Phase['apply'] = (ctx): Promise<PhaseOutcome> =>
+  ctx.config.adfs
+    ? run.apply(ctx)
+    : Promise.resolve({ results: [{ ...NOTHING, status: 'skipped', evidence: { note: NO_ADFS } }], outputs: {} });
 
 export const configureAdfsPhase: Phase = {
   id: PHASE_ID,

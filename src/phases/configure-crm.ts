@@ -8,46 +8,24 @@
 // Inputs: server (default: this computer's name), thumbprint (when no PFX is given: a run that only checks or
 // repairs the settings), tenant-id (register-entra's output; default tenant.id).
 // Outputs: what was read back: thumbprint, organization-id, tenant-id.
-import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
-import type { PhaseScriptResult } from '../powershell/types.js';
+import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
 import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
-import { assertNotExpired, certificateFacts, normalizeThumbprint, windowsPfx } from './windows/certificate.js';
+import { certificateThumbprint, windowsPfx } from './windows/certificate.js';
 import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
 import { GUID_PATTERN } from '../config/formats.js';
-import {
-  applyResults,
-  failedResults,
-  planError,
-  planSteps,
-  runWarnings,
-  type RunDetails,
-  type WindowsPhaseSpec,
-} from './windows/steps.js';
+import { runWarnings } from './windows/step-results.js';
+import { moduleSteps } from './windows/step-catalogue.js';
+import { powerShellPhase } from './windows/powershell-phase.js';
 
 const PHASE_ID = 'configure-crm';
 
-const SPEC: WindowsPhaseSpec = {
-  phase: PHASE_ID,
-  prefix: 'crm',
-  steps: [
-    { id: 'snap-in', title: 'Load the Microsoft.Crm.PowerShell snap-in', readOnly: true },
-    { id: 'deployment-administrator', title: 'Check the caller is a Deployment Administrator', readOnly: true },
-    {
-      id: 's2s-certificate',
-      title: 'Make the certificate the S2STokenIssuer (CertificateReconfiguration.ps1 -updateCrm)',
-      action: (step) =>
-        ((step.before as { thumbprints?: unknown } | null)?.thumbprints as unknown[] | undefined)?.length
-          ? 'update'
-          : 'create',
-    },
-    { id: 'server-settings', title: 'Set the ServerSettings S2S authorization server' },
-    { id: 'organization-tenant', title: "Set the organization's S2STenantId" },
-    { id: 'oauth-claims', title: 'Enable OAuthClaimsSettings' },
-    { id: 'restart-services', title: 'Restart the D365 services and recycle the CRM app pool' },
-    { id: 'read-back', title: 'Read every value back', readOnly: true },
-  ],
-};
+const SPEC = moduleSteps(PHASE_ID, {
+  's2s-certificate': (step) =>
+    ((step.before as { thumbprints?: unknown } | null)?.thumbprints as unknown[] | undefined)?.length
+      ? 'update'
+      : 'create',
+});
 
 export const THUMBPRINT_INPUT = {
   name: 'thumbprint',
@@ -63,21 +41,8 @@ interface Prepared {
 }
 
 function thumbprintOf(ctx: PhaseContext): string {
-  const facts = certificateFacts(ctx);
-  const raw = ctx.inputs.thumbprint?.trim();
-  const given = normalizeThumbprint(raw);
-  if (raw && !given) throw new Error(`${PHASE_ID}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
-  if (facts) {
-    assertNotExpired(facts, ctx, PHASE_ID);
-    if (given && given !== facts.thumbprint) {
-      throw new Error(
-        `${PHASE_ID}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint}, ${ctx.certificate!.source}): ` +
-          'pass the PFX of that certificate, or the thumbprint of this one',
-      );
-    }
-    return facts.thumbprint;
-  }
-  if (given) return given;
+  const thumbprint = certificateThumbprint(ctx, PHASE_ID);
+  if (thumbprint) return thumbprint;
   throw new Error(
     `${PHASE_ID} needs the new certificate: pass the PFX (--pfx FILE with --password-env VAR; in a pipeline pfx-base64 ` +
       "or pfx-file with pfx-password), or its thumbprint (register-entra's output) when the S2S certificate is already in place",
@@ -103,13 +68,7 @@ function tenantIdOf(ctx: PhaseContext): string {
   );
 }
 
-function prepare(ctx: PhaseContext): Prepared {
-  const windows = requireWindows(ctx, PHASE_ID);
-  const server = deploymentToolsServer(ctx, windows, PHASE_ID);
-  return { windows, server, thumbprint: thumbprintOf(ctx), tenantId: tenantIdOf(ctx) };
-}
-
-function parameters(ctx: PhaseContext, p: Prepared) {
+function moduleParameters(ctx: PhaseContext, p: Prepared) {
   const deployment = ctx.config.deployment;
   return {
     organization: deployment.organization,
@@ -123,71 +82,59 @@ function parameters(ctx: PhaseContext, p: Prepared) {
   };
 }
 
-function details(ctx: PhaseContext, p: Prepared, result?: PhaseScriptResult): RunDetails {
-  return {
+const first = (value: unknown): string | undefined =>
+  Array.isArray(value) ? (value.length === 1 ? String(value[0]) : undefined) : value ? String(value) : undefined;
+
+const run = powerShellPhase<Prepared>({
+  spec: SPEC,
+  prepare(ctx) {
+    const windows = requireWindows(ctx, PHASE_ID);
+    const server = deploymentToolsServer(ctx, windows, PHASE_ID);
+    return { windows, server, thumbprint: thumbprintOf(ctx), tenantId: tenantIdOf(ctx) };
+  },
+  target: (p) => p.server.name,
+  call(ctx, p, mode) {
+    const parameters = moduleParameters(ctx, p);
+    const pfx = mode === 'apply' && ctx.certificate ? windowsPfx(ctx.certificate, ctx.host) : undefined;
+    return pfx ? { parameters, secrets: { PfxPassword: pfx.password }, pfx: pfx.pfx } : { parameters };
+  },
+  details: (ctx, p, result) => ({
     server: p.server.name,
     ...(ctx.config.deployment.restartServices
       ? {}
       : { skipNotes: { 'restart-services': 'disabled (deployment.restartServices: false)' } }),
     warnings: runWarnings(p.windows, p.server.name, result),
-  };
-}
-
-async function plan(ctx: PhaseContext): Promise<Step[]> {
-  const p = prepare(ctx);
-  let result: PhaseScriptResult;
-  try {
-    result = await p.windows.run({ phase: PHASE_ID, mode: 'plan', parameters: parameters(ctx, p) });
-  } catch (error) {
-    throw planError(SPEC, error, p.server.name);
-  }
-  const steps = planSteps(SPEC, result, details(ctx, p, result));
-  const s2s = steps.find((s) => s.id === 'crm.s2s-certificate');
-  if (s2s && s2s.action !== 'none' && !ctx.certificate) {
-    const need = 'apply needs the PFX of this certificate (CertificateReconfiguration.ps1 imports it)';
-    s2s.note = s2s.note ? `${s2s.note}; ${need}` : need;
-  }
-  return steps;
-}
-
-const first = (value: unknown): string | undefined =>
-  Array.isArray(value) ? (value.length === 1 ? String(value[0]) : undefined) : value ? String(value) : undefined;
-
-async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
-  const p = prepare(ctx);
-  const pfx = ctx.certificate ? windowsPfx(ctx.certificate, ctx.host) : undefined;
-  let result: PhaseScriptResult;
-  try {
-    result = await p.windows.run({
-      phase: PHASE_ID,
-      mode: 'apply',
-      parameters: parameters(ctx, p),
-      ...(pfx ? { secrets: { PfxPassword: pfx.password }, pfx: pfx.pfx } : {}),
-    });
-  } catch (error) {
-    return { results: failedResults(SPEC, error, details(ctx, p)), outputs: {} };
-  }
-  const results = applyResults(SPEC, result, details(ctx, p, result));
-  const evidence = result.evidence;
-  const thumbprint = first(evidence.s2sCertificates)?.toUpperCase();
-  const organizationId = evidence.organizationId ? String(evidence.organizationId).toLowerCase() : undefined;
-  const tenantId = evidence.s2sTenantId ? String(evidence.s2sTenantId).toLowerCase() : undefined;
-  // The module compares every value after writing it; this is the last look before the outputs go to later phases.
-  const wrong = [
-    thumbprint === p.thumbprint ? undefined : `S2STokenIssuer certificate ${thumbprint ?? '(none or several)'}`,
-    tenantId === p.tenantId ? undefined : `S2STenantId ${tenantId ?? '(none)'}`,
-    organizationId && GUID_PATTERN.test(organizationId) ? undefined : 'no organization id',
-  ].filter((w): w is string => !!w);
-  if (wrong.length) {
-    const step = results.find((r) => r.id === 'crm.read-back') ?? results[results.length - 1];
-    if (step) Object.assign(step, { status: 'failed', error: `read back: ${wrong.join(', ')}` });
-    return { results, outputs: {} };
-  }
-  return {
-    results,
-    outputs: { thumbprint: thumbprint!, 'organization-id': organizationId!, 'tenant-id': tenantId! },
-  };
-}
+  }),
+  planned(ctx, _p, steps) {
+    const s2s = steps.find((s) => s.id === 'crm.s2s-certificate');
+    if (s2s && s2s.action !== 'none' && !ctx.certificate) {
+      const need = 'apply needs the PFX of this certificate (CertificateReconfiguration.ps1 imports it)';
+      s2s.note = s2s.note ? `${s2s.note}; ${need}` : need;
+    }
+    return steps;
+  },
+  applied(_ctx, p, result, results): PhaseOutcome {
+    const evidence = result.evidence;
+    const thumbprint = first(evidence.s2sCertificates)?.toUpperCase();
+    const organizationId = evidence.organizationId ? String(evidence.organizationId).toLowerCase() : undefined;
+    const tenantId = evidence.s2sTenantId ? String(evidence.s2sTenantId).toLowerCase() : undefined;
+    // The module compares every value after writing it; this is the last look before the outputs go to later phases.
+    const wrong = [
+      thumbprint === p.thumbprint ? undefined : `S2STokenIssuer certificate ${thumbprint ?? '(none or several)'}`,
+      tenantId === p.tenantId ? undefined : `S2STenantId ${tenantId ?? '(none)'}`,
+      organizationId && GUID_PATTERN.test(organizationId) ? undefined : 'no organization id',
+    ].filter((w): w is string => !!w);
+    if (wrong.length) {
+      const step = results.find((r) => r.id === 'crm.read-back') ?? results[results.length - 1];
+      if (step) Object.assign(step, { status: 'failed', error: `read back: ${wrong.join(', ')}` });
+      return { results, outputs: {} };
+    }
+    return {
+      results,
+      outputs: { thumbprint: thumbprint!, 'organization-id': organizationId!, 'tenant-id': tenantId! },
+    };
+  },
+});
 
 export const configureCrmPhase: Phase = {
   id: PHASE_ID,
@@ -212,6 +159,5 @@ export const configureCrmPhase: Phase = {
     { name: 'organization-id', description: 'The D365 organization id (Get-CrmOrganization)' },
     { name: 'tenant-id', description: "The organization's S2STenantId, read back" },
   ],
-  plan,
-  apply,
+  ...run,
 };

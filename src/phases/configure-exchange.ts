@@ -11,18 +11,12 @@
 //
 // Inputs: mailboxes (addresses; default: the mailbox phase's selection). Outputs: ews-effective-after (changes take
 // up to 24 hours: the time after which Test & Enable is worth running), ews-state (the countdown line).
-import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
+import type { Phase, PhaseContext, Step } from './phase.js';
 import { PowerShellPhaseError, type PhaseScriptResult } from '../powershell/types.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
-import {
-  applyResults,
-  failedResults,
-  planError,
-  planSteps,
-  runWarnings,
-  type RunDetails,
-  type WindowsPhaseSpec,
-} from './windows/steps.js';
+import { planError, runWarnings, type RunDetails } from './windows/step-results.js';
+import { moduleSteps } from './windows/step-catalogue.js';
+import { powerShellPhase, runModule, type PowerShellPhaseDefinition } from './windows/powershell-phase.js';
 import { requireExchange, type ExchangeServices } from './exchange/services.js';
 import { ewsCountdownLine, organizationAllows, tenantEwsState } from './exchange/countdown.js';
 import { requireCrm } from './mailboxes/crm-services.js';
@@ -32,24 +26,7 @@ import { mailboxSettings } from './mailboxes/settings.js';
 const PHASE_ID = 'configure-exchange';
 const TARGET = 'Exchange Online';
 
-export const EXCHANGE_SPEC: WindowsPhaseSpec = {
-  phase: PHASE_ID,
-  prefix: 'exchange',
-  steps: [
-    { id: 'exchange-module', title: 'Find the ExchangeOnlineManagement module (3.1.0 or later)', readOnly: true },
-    { id: 'sign-in', title: 'Sign in to Exchange Online app-only (access token)', readOnly: true },
-    {
-      id: 'read-organization',
-      title: "Read the organization's EWS settings (Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy)",
-      readOnly: true,
-    },
-    { id: 'read-mailboxes', title: 'Read the mailboxes with EWS off (Get-CASMailbox -Filter)', readOnly: true },
-    { id: 'ews-enabled', title: 'EWS enabled for the organization (EwsEnabled)' },
-    { id: 'allowed-app-ids', title: 'The Dynamics app in EwsAllowedAppIDs' },
-    { id: 'user-agent-policy', title: 'The EWS user-agent policy lets D365 through' },
-    { id: 'mailboxes', title: 'EWS enabled for the synchronized mailboxes' },
-  ],
-};
+export const EXCHANGE_SPEC = moduleSteps(PHASE_ID);
 
 export interface PreparedExchange {
   windows: WindowsServices;
@@ -137,12 +114,8 @@ function details(ctx: PhaseContext, p: PreparedExchange, result?: PhaseScriptRes
   };
 }
 
-/** Signs in (token through the environment only) and runs the PowerShell function in plan or apply mode. */
-export async function runExchange(
-  ctx: PhaseContext,
-  p: PreparedExchange,
-  mode: 'plan' | 'apply',
-): Promise<PhaseScriptResult> {
+/** Signs in (the token goes through the child's environment only): the module function's parameters and token. */
+async function moduleCall(ctx: PhaseContext, p: PreparedExchange) {
   let token: string;
   try {
     token = await p.exchange.accessToken();
@@ -153,12 +126,16 @@ export async function runExchange(
       { cause: error },
     );
   }
-  return p.windows.run({
-    phase: PHASE_ID,
-    mode,
-    parameters: parameters(ctx, p),
-    secrets: { AccessToken: token },
-  });
+  return { parameters: parameters(ctx, p), secrets: { AccessToken: token } };
+}
+
+/** Signs in and runs the PowerShell function in plan or apply mode. */
+export function runExchange(
+  ctx: PhaseContext,
+  p: PreparedExchange,
+  mode: 'plan' | 'apply',
+): Promise<PhaseScriptResult> {
+  return runModule({ spec: EXCHANGE_SPEC, call: moduleCall }, ctx, p, mode);
 }
 
 /** The countdown line from a run's result (the read-organization and mailboxes steps). */
@@ -281,41 +258,36 @@ export async function readEwsState(ctx: PhaseContext): Promise<{ line: string; b
   };
 }
 
-async function plan(ctx: PhaseContext): Promise<Step[]> {
-  let p: PreparedExchange;
-  try {
-    p = await prepareExchange(ctx);
-  } catch (error) {
-    return offlinePlan(ctx, error instanceof Error ? error.message : String(error));
-  }
-  let result: PhaseScriptResult;
-  try {
-    result = await runExchange(ctx, p, 'plan');
-  } catch (error) {
+const definition: PowerShellPhaseDefinition<PreparedExchange> = {
+  spec: EXCHANGE_SPEC,
+  prepare: prepareExchange,
+  target: () => TARGET,
+  call: moduleCall,
+  details,
+  planWithout(ctx, error, started) {
     // A failure inside the module after sign-in (a refused read) is a real answer of the tenant: the plan stops there.
-    if (error instanceof PowerShellPhaseError && !['exchange-module', 'sign-in'].includes(error.detail.step)) {
-      throw planError(EXCHANGE_SPEC, error, TARGET);
+    if (
+      started &&
+      error instanceof PowerShellPhaseError &&
+      !['exchange-module', 'sign-in'].includes(error.detail.step)
+    ) {
+      return undefined;
     }
-    return offlinePlan(ctx, planError(EXCHANGE_SPEC, error, TARGET).message);
-  }
-  return planSteps(EXCHANGE_SPEC, result, details(ctx, p, result));
-}
-
-async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
-  const p = await prepareExchange(ctx);
-  let result: PhaseScriptResult;
-  try {
-    result = await runExchange(ctx, p, 'apply');
-  } catch (error) {
-    return { results: failedResults(EXCHANGE_SPEC, error, details(ctx, p)), outputs: {} };
-  }
-  const results: StepResult[] = applyResults(EXCHANGE_SPEC, result, details(ctx, p, result));
-  const line = countdownFromResult(ctx, result);
-  const first = results[0];
-  if (first) first.warnings = [line, ...(first.warnings ?? [])];
-  const effectiveAfter = typeof result.evidence?.effectiveAfter === 'string' ? result.evidence.effectiveAfter : '';
-  return { results, outputs: { 'ews-effective-after': effectiveAfter, 'ews-state': line } };
-}
+    const reason = started
+      ? planError(EXCHANGE_SPEC, error, TARGET).message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    return offlinePlan(ctx, reason);
+  },
+  applied(ctx, _p, result, results) {
+    const line = countdownFromResult(ctx, result);
+    const first = results[0];
+    if (first) first.warnings = [line, ...(first.warnings ?? [])];
+    const effectiveAfter = typeof result.evidence?.effectiveAfter === 'string' ? result.evidence.effectiveAfter : '';
+    return { results, outputs: { 'ews-effective-after': effectiveAfter, 'ews-state': line } };
+  },
+};
 
 export const configureExchangePhase: Phase = {
   id: PHASE_ID,
@@ -341,6 +313,5 @@ export const configureExchangePhase: Phase = {
     },
     { name: 'ews-state', description: 'Days left until 2027-04-01 and the tenant EWS state, in one line' },
   ],
-  plan,
-  apply,
+  ...powerShellPhase(definition),
 };

@@ -8,39 +8,20 @@
 // that function's -WhatIf result. The PFX reaches Windows rebuilt by src/cert (windows/certificate.ts).
 //
 // Inputs: server (default: this computer's name). Outputs: thumbprint (read back from the store), removed-thumbprints.
-import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
-import type { PhaseScriptResult } from '../powershell/types.js';
+import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
 import { assertNotExpired, certificateFacts, windowsPfx, type CertificateFacts } from './windows/certificate.js';
 import { installTarget, SERVER_INPUT, type InstallTarget } from './windows/server.js';
 import { requireWindows, type WindowsServices } from './windows/services.js';
-import {
-  applyResults,
-  failedResults,
-  planError,
-  planSteps,
-  runWarnings,
-  type RunDetails,
-  type WindowsPhaseSpec,
-} from './windows/steps.js';
+import { runWarnings } from './windows/step-results.js';
+import { moduleSteps } from './windows/step-catalogue.js';
+import { powerShellPhase } from './windows/powershell-phase.js';
 
 const PHASE_ID = 'install-certificate';
 
-const SPEC: WindowsPhaseSpec = {
-  phase: PHASE_ID,
-  prefix: 'server',
-  steps: [
-    {
-      id: 'certificate',
-      title: 'Import the certificate into LocalMachine\\My (legacy CSP, KeySpec 1, not exportable)',
-      action: (step) => ((step.before as { present?: boolean } | null)?.present ? 'update' : 'create'),
-    },
-    { id: 'chain', title: "Add the PFX's intermediate certificates to LocalMachine\\CA (never its root)" },
-    { id: 'key-access', title: 'Grant Read on the private key to the service accounts' },
-    { id: 'iis-binding', title: 'Rebind the IIS HTTPS binding of the D365 web site' },
-    { id: 'remove-older', title: 'Remove older certificates with the same subject', action: () => 'delete' },
-    { id: 'restart-services', title: 'Restart the D365 services and recycle the CRM app pool' },
-  ],
-};
+const SPEC = moduleSteps(PHASE_ID, {
+  certificate: (step) => ((step.before as { present?: boolean } | null)?.present ? 'update' : 'create'),
+  'remove-older': () => 'delete',
+});
 
 function requireCertificate(ctx: PhaseContext): CertificateFacts {
   const facts = certificateFacts(ctx);
@@ -57,7 +38,7 @@ function requireCertificate(ctx: PhaseContext): CertificateFacts {
 /** The account AD FS reads its certificates' keys as (Microsoft: grant it Read on the SSL certificate's key). */
 const ADFS_SERVICE_ACCOUNT = 'NT SERVICE\\adfssrv';
 
-function parameters(ctx: PhaseContext, target: InstallTarget, cert: CertificateFacts, mode: 'plan' | 'apply') {
+function moduleParameters(ctx: PhaseContext, target: InstallTarget, cert: CertificateFacts, mode: 'plan' | 'apply') {
   const deployment = ctx.config.deployment;
   const common = {
     thumbprint: cert.thumbprint,
@@ -119,69 +100,45 @@ interface Prepared {
   cert: CertificateFacts;
 }
 
-function prepare(ctx: PhaseContext): Prepared {
-  const windows = requireWindows(ctx, PHASE_ID);
-  const target = installTarget(ctx, windows, PHASE_ID);
-  return { windows, target, cert: requireCertificate(ctx) };
-}
-
-function details(ctx: PhaseContext, p: Prepared, result?: PhaseScriptResult): RunDetails {
-  return {
-    server: p.target.name,
-    skipNotes: skipNotes(ctx, p.target),
-    warnings: runWarnings(p.windows, p.target.name, result),
-  };
-}
-
-async function plan(ctx: PhaseContext): Promise<Step[]> {
-  const p = prepare(ctx);
-  let result: PhaseScriptResult;
-  try {
-    result = await p.windows.run({
-      phase: PHASE_ID,
-      mode: 'plan',
-      parameters: parameters(ctx, p.target, p.cert, 'plan'),
-    });
-  } catch (error) {
-    throw planError(SPEC, error, p.target.name);
-  }
-  return planSteps(SPEC, result, details(ctx, p, result));
-}
-
 const strings = (value: unknown): string[] =>
   (Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]).map(String);
 
-async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
-  const p = prepare(ctx);
-  const pfx = windowsPfx(ctx.certificate!, ctx.host);
-  let result: PhaseScriptResult;
-  try {
-    result = await p.windows.run({
-      phase: PHASE_ID,
-      mode: 'apply',
-      parameters: parameters(ctx, p.target, p.cert, 'apply'),
-      secrets: { PfxPassword: pfx.password },
-      pfx: pfx.pfx,
-    });
-  } catch (error) {
-    return { results: failedResults(SPEC, error, details(ctx, p)), outputs: {} };
-  }
-  const results = applyResults(SPEC, result, details(ctx, p, result));
-  const installed = (result.evidence.certificate as { thumbprint?: string } | undefined)?.thumbprint?.toUpperCase();
-  if (installed !== p.cert.thumbprint) {
-    const step = results.find((r) => r.id === 'server.certificate');
-    const error = `LocalMachine\\My reads back ${installed ?? 'no certificate'}, expected ${p.cert.thumbprint}`;
-    if (step) Object.assign(step, { status: 'failed', error });
-    return { results, outputs: {} };
-  }
-  return {
-    results,
-    outputs: {
-      thumbprint: installed,
-      'removed-thumbprints': strings(result.evidence.removedThumbprints).join(','),
-    },
-  };
-}
+const run = powerShellPhase<Prepared>({
+  spec: SPEC,
+  prepare(ctx) {
+    const windows = requireWindows(ctx, PHASE_ID);
+    const target = installTarget(ctx, windows, PHASE_ID);
+    return { windows, target, cert: requireCertificate(ctx) };
+  },
+  target: (p) => p.target.name,
+  call(ctx, p, mode) {
+    const parameters = moduleParameters(ctx, p.target, p.cert, mode);
+    if (mode === 'plan') return { parameters };
+    const pfx = windowsPfx(ctx.certificate!, ctx.host);
+    return { parameters, secrets: { PfxPassword: pfx.password }, pfx: pfx.pfx };
+  },
+  details: (ctx, p, result) => ({
+    server: p.target.name,
+    skipNotes: skipNotes(ctx, p.target),
+    warnings: runWarnings(p.windows, p.target.name, result),
+  }),
+  applied(_ctx, p, result, results): PhaseOutcome {
+    const installed = (result.evidence.certificate as { thumbprint?: string } | undefined)?.thumbprint?.toUpperCase();
+    if (installed !== p.cert.thumbprint) {
+      const step = results.find((r) => r.id === 'server.certificate');
+      const error = `LocalMachine\\My reads back ${installed ?? 'no certificate'}, expected ${p.cert.thumbprint}`;
+      if (step) Object.assign(step, { status: 'failed', error });
+      return { results, outputs: {} };
+    }
+    return {
+      results,
+      outputs: {
+        thumbprint: installed,
+        'removed-thumbprints': strings(result.evidence.removedThumbprints).join(','),
+      },
+    };
+  },
+});
 
 export const installCertificatePhase: Phase = {
   id: PHASE_ID,
@@ -199,6 +156,5 @@ export const installCertificatePhase: Phase = {
       description: 'Comma-separated thumbprints of the older certificates with the same subject removed from the store',
     },
   ],
-  plan,
-  apply,
+  ...run,
 };

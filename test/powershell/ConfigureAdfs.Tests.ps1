@@ -167,3 +167,67 @@ Describe 'configure-adfs' {
         { Invoke-Adfs -Extra @{ Certificate = @{ thumbprint = $script:Cert } } } | Should -Throw -ExpectedMessage '*not in LocalMachine\My on this AD FS server*'
     }
 }
+
+Describe 'configure-adfs steps (one advanced function each)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'StepTestHelpers.ps1')
+        Mock -ModuleName D365ExoSync Write-D365Log { }
+    }
+
+    BeforeEach {
+        Reset-FakeWindows
+    }
+
+    It 'emits the steps of Steps.json, in its order and with its titles' {
+        $catalogue = Get-CatalogueStep 'configure-adfs'
+        $state = Invoke-Adfs -Plan
+        @($state.steps | ForEach-Object { $_.id }) | Should -Be @($catalogue | ForEach-Object { $_.id })
+        @($state.steps | ForEach-Object { $_.title }) | Should -Be @($catalogue | ForEach-Object { $_.title })
+    }
+
+    It '-WhatIf prints a "What if:" line for every change and changes nothing' {
+        $before = ConvertTo-Json -InputObject (Get-FakeWindows).adfs -Depth 10
+        $run = Invoke-WithWhatIfCapture { Invoke-Adfs -Plan }
+        $run.WhatIf | Should -Contain 'What if: Performing the operation "add FormsAuthentication" on target "AD FS global authentication policy".'
+        $run.WhatIf | Should -Contain ('What if: Performing the operation "register the App for Outlook client" on target "AD FS client {0}".' -f $script:OrgId)
+        $run.WhatIf | Should -Contain 'What if: Performing the operation "restart" on target "service adfssrv".'
+        @($run.Result.steps | Where-Object { $_.status -eq 'changed' }).Count | Should -Be 0
+        ConvertTo-Json -InputObject (Get-FakeWindows).adfs -Depth 10 | Should -Be $before
+        @(Get-FakeCall 'Add-AdfsClient').Count | Should -Be 0
+    }
+
+    It 'records changes declined at the -Confirm prompt as skipped, not changed, and makes none' {
+        Mock -ModuleName D365ExoSync Resolve-D365Change { 'declined' }
+        $state = Invoke-Adfs
+        $state.changed | Should -BeFalse
+        foreach ($id in @('forms-authentication', 'outlook-client', 'application-permission')) {
+            (Get-Step $state $id).status | Should -Be 'skipped'
+            (Get-Step $state $id).message | Should -Match 'declined'
+        }
+        @(Get-FakeCall 'Set-AdfsGlobalAuthenticationPolicy').Count | Should -Be 0
+        @(Get-FakeCall 'Add-AdfsClient').Count | Should -Be 0
+        @(Get-FakeCall 'Grant-AdfsApplicationPermission').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+    }
+
+    It 'fails step <step> with error id <errorId> and category <category>' -ForEach @(
+        @{ step = 'adfs-module'; errorId = 'AdfsModuleUnavailable'; category = 'ObjectNotFound'; arrange = { Mock -ModuleName D365ExoSync Test-D365Command { $false } -ParameterFilter { $Name -eq 'Get-AdfsClient' } } }
+        @{ step = 'outlook-client'; errorId = 'AdfsOrganizationIdMissing'; category = 'InvalidArgument'; extra = @{ OrganizationId = '' } }
+        @{ step = 'application-permission'; errorId = 'AdfsServerRoleIdentifierInvalid'; category = 'InvalidArgument'; extra = @{ ServerRoleIdentifier = 'https://auth.contoso.com:444' } }
+        @{ step = 'application-permission'; errorId = 'AdfsServerRoleIdentifierNotFound'; category = 'ObjectNotFound'; arrange = { (Get-FakeWindows).adfs.trusts += @{ name = 'Second'; identifier = @('https://auth.contoso.com/'); encryption = ''; metadataEncryption = '' } } }
+        @{ step = 'adfs-certificate'; errorId = 'AdfsCertificateNotInStore'; category = 'ObjectNotFound'; extra = @{ Certificate = @{ thumbprint = 'C0FFEE00C0FFEE00C0FFEE00C0FFEE00C0FFEE00' } } }
+        @{ step = 'relying-party-trusts'; errorId = 'AdfsRelyingPartyTrustNotFound'; category = 'ObjectNotFound'; extra = @{ RelyingPartyTrusts = @('No Such Trust') } }
+        @{ step = 'relying-party-trusts'; errorId = 'AdfsRelyingPartyTrustReadBack'; category = 'InvalidOperation'; arrange = { (Get-FakeWindows).adfs.trusts[0].encryption = 'AAAA' }; extra = @{ RelyingPartyTrusts = @('CRM IFD Relying Party'); ExpectedEncryptionThumbprint = 'C0FFEE00C0FFEE00C0FFEE00C0FFEE00C0FFEE00' } }
+    ) {
+        if ($arrange) { & $arrange }
+        $arguments = @{}
+        if ($extra) { $arguments = $extra }
+        $failure = { Invoke-Adfs -Extra $arguments } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be $step
+        $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
+        $failed = Get-LastFailedStep
+        $failed.Count | Should -Be 1
+        $failed[0].id | Should -Be $step
+        $failed[0].category | Should -Be $category
+    }
+}

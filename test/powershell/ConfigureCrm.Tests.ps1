@@ -181,3 +181,93 @@ Describe 'configure-crm' {
         $entity['S2SDefaultAuthorizationServerMetadataUrl'] | Should -Be $script:MetadataUrl
     }
 }
+
+Describe 'configure-crm steps (one advanced function each)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'StepTestHelpers.ps1')
+        Mock -ModuleName D365ExoSync Write-D365Log { }
+    }
+
+    BeforeEach {
+        Reset-FakeWindows
+        Set-FakeCrmS2SCertificate -RawData $script:Old.RawData
+        Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject
+    }
+
+    It 'emits the steps of Steps.json, in its order and with its titles' {
+        $catalogue = Get-CatalogueStep 'configure-crm'
+        $state = Invoke-Crm -Plan
+        @($state.steps | ForEach-Object { $_.id }) | Should -Be @($catalogue | ForEach-Object { $_.id })
+        @($state.steps | ForEach-Object { $_.title }) | Should -Be @($catalogue | ForEach-Object { $_.title })
+    }
+
+    It '-WhatIf prints a "What if:" line for every change and changes nothing' {
+        $run = Invoke-WithWhatIfCapture { Invoke-Crm -Plan }
+        $state = $run.Result
+        $lines = $run.WhatIf
+        $lines | Should -Contain ('What if: Performing the operation "S2STokenIssuer certificate {0} (CertificateReconfiguration.ps1 -updateCrm)" on target "CRM configuration database".' -f $script:New.Thumbprint)
+        $lines | Should -Contain ('What if: Performing the operation "S2STenantId = {0}" on target "organization contoso".' -f $script:Tenant)
+        $lines | Should -Contain 'What if: Performing the operation "Enabled = true" on target "OAuthClaimsSettings".'
+        $lines | Should -Contain 'What if: Performing the operation "restart" on target "service MSCRMAsyncService".'
+        @($state.steps | Where-Object { $_.status -eq 'changed' }).Count | Should -Be 0
+        @(Get-FakeCall 'CertificateReconfiguration.ps1').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmAdvancedSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+    }
+
+    It 'records a change declined at the -Confirm prompt as skipped, not changed, and makes none' {
+        Mock -ModuleName D365ExoSync Resolve-D365Change { 'declined' }
+        $state = Invoke-Crm
+        $state.changed | Should -BeFalse
+        foreach ($id in @('s2s-certificate', 'server-settings', 'organization-tenant', 'oauth-claims')) {
+            (Get-Step $state $id).status | Should -Be 'skipped'
+            (Get-Step $state $id).message | Should -Match 'declined'
+        }
+        # Nothing changed, so the services are only checked (started when stopped), not restarted; the read-back
+        # names what is not as wanted instead of failing.
+        (Get-Step $state 'restart-services').status | Should -Not -Be 'changed'
+        (Get-Step $state 'read-back').message | Should -Match 'declined'
+        @(Get-FakeCall 'CertificateReconfiguration.ps1').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmAdvancedSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Set-CrmSetting').Count | Should -Be 0
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+    }
+
+    It 'a declined ShouldProcess outside -WhatIf is "declined"; under -WhatIf it is "would-change"' {
+        InModuleScope D365ExoSync {
+            $no = [pscustomobject]@{}
+            $no | Add-Member -MemberType ScriptMethod -Name ShouldProcess -Value { param($target, $action) $false }
+            $yes = [pscustomobject]@{}
+            $yes | Add-Member -MemberType ScriptMethod -Name ShouldProcess -Value { param($target, $action) $true }
+            $WhatIfPreference = $false
+            Resolve-D365Change -Cmdlet $no -Target 't' -Action 'a' | Should -Be 'declined'
+            Resolve-D365Change -Cmdlet $yes -Target 't' -Action 'a' | Should -Be 'change'
+            $WhatIfPreference = $true
+            Resolve-D365Change -Cmdlet $no -Target 't' -Action 'a' | Should -Be 'would-change'
+        }
+    }
+
+    It 'fails step <step> with error id <errorId> and category <category>' -ForEach @(
+        @{ step = 'snap-in'; errorId = 'CrmSnapinUnavailable'; category = 'InvalidOperation'; arrange = { (Get-FakeWindows).crm.snapinRegistered = $false } }
+        @{ step = 'deployment-administrator'; errorId = 'CrmNotDeploymentAdministrator'; category = 'InvalidOperation'; arrange = { (Get-FakeWindows).identity = 'CONTOSO\pipeline-agent' } }
+        @{ step = 's2s-certificate'; errorId = 'CrmCertificateScriptNotFound'; category = 'ObjectNotFound'; extra = @{ ToolsPath = '.' } }
+        @{ step = 's2s-certificate'; errorId = 'CrmCertificateSubjectNotUnique'; category = 'ResourceExists'; arrange = { Add-FakeStoreCertificate -Thumbprint $script:Old.Thumbprint -Subject $script:Old.Subject } }
+        @{ step = 's2s-certificate'; errorId = 'CrmCertificateScriptFailed'; category = 'InvalidOperation'; arrange = { (Get-FakeWindows).crm.reconfigurationFails = $true } }
+        @{ step = 's2s-certificate'; errorId = 'CrmPfxMissing'; category = 'InvalidArgument'; extra = @{ PfxPath = $null } }
+        @{ step = 'organization-tenant'; errorId = 'CrmOrganizationNotFound'; category = 'ObjectNotFound'; extra = @{ Organization = 'fabrikam' } }
+    ) {
+        if ($arrange) { & $arrange }
+        $extraArguments = @{}
+        if ($extra) { $extraArguments = $extra.Clone() }
+        if ($extraArguments.ContainsKey('ToolsPath')) { $extraArguments['ToolsPath'] = $TestDrive }
+        $failure = { Invoke-Crm -Extra $extraArguments } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be $step
+        $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
+        $failed = Get-LastFailedStep
+        $failed.Count | Should -Be 1
+        $failed[0].id | Should -Be $step
+        $failed[0].errorId | Should -BeLike "$errorId,*"
+        $failed[0].category | Should -Be $category
+    }
+}

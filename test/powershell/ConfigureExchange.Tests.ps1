@@ -286,6 +286,73 @@ Describe 'configure-exchange' {
     }
 }
 
+Describe 'configure-exchange steps (one advanced function each)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'StepTestHelpers.ps1')
+        Mock -ModuleName D365ExoSync Write-D365Log { }
+    }
+
+    BeforeEach {
+        Reset-FakeExchange
+        $script:Tenant = Get-FakeExchange
+        $script:Tenant.acceptedToken = $script:Token
+    }
+
+    It 'emits the steps of Steps.json that it runs, in its order and with its titles (read-mailboxes names only a failed read)' {
+        $catalogue = @(Get-CatalogueStep 'configure-exchange' | Where-Object { $_.id -ne 'read-mailboxes' })
+        $state = Invoke-Exchange -Plan
+        @($state.steps | ForEach-Object { $_.id }) | Should -Be @($catalogue | ForEach-Object { $_.id })
+        @($state.steps | ForEach-Object { $_.title }) | Should -Be @($catalogue | ForEach-Object { $_.title })
+    }
+
+    It '-WhatIf prints a "What if:" line for every change and changes nothing' {
+        Set-Tenant -EwsEnabled $false -AllowedAppIds $script:Other -Policy 'EnforceAllowList' -AllowList @('Outlook/*')
+        $script:Tenant.mailboxes[1].ewsEnabled = $false
+        $before = ConvertTo-Json -InputObject @($script:Tenant.ewsEnabled, $script:Tenant.allowedAppIds, $script:Tenant.allowList, $script:Tenant.mailboxes) -Depth 10
+        $run = Invoke-WithWhatIfCapture { Invoke-Exchange -Plan -Extra @{ EnableOrganization = $true; EnableMailboxes = $true; UserAgents = @('CRM/*') } }
+        $run.WhatIf | Should -Contain 'What if: Performing the operation "Set-OrganizationConfig -EwsEnabled $true" on target "Exchange Online organization".'
+        $run.WhatIf | Should -Contain ('What if: Performing the operation "add to EwsAllowedAppIDs: {0}" on target "Exchange Online organization".' -f $script:Dynamics)
+        $run.WhatIf | Should -Contain 'What if: Performing the operation "add to EwsAllowList: CRM/*" on target "Exchange Online organization".'
+        @($run.WhatIf | Where-Object { $_ -like '*Set-CASMailbox -EwsEnabled $true*' }).Count | Should -Be 1
+        @($run.Result.steps | Where-Object { $_.status -eq 'changed' }).Count | Should -Be 0
+        ConvertTo-Json -InputObject @($script:Tenant.ewsEnabled, $script:Tenant.allowedAppIds, $script:Tenant.allowList, $script:Tenant.mailboxes) -Depth 10 | Should -Be $before
+        @(Get-FakeExchangeCall 'Set-OrganizationConfig').Count | Should -Be 0
+        @(Get-FakeExchangeCall 'Set-CASMailbox').Count | Should -Be 0
+    }
+
+    It 'records changes declined at the -Confirm prompt as skipped, not changed, and makes none' {
+        Set-Tenant -EwsEnabled $false -AllowedAppIds $script:Other
+        Mock -ModuleName D365ExoSync Resolve-D365Change { 'declined' }
+        $state = Invoke-Exchange -Extra @{ EnableOrganization = $true }
+        $state.changed | Should -BeFalse
+        $state.evidence.Contains('effectiveAfter') | Should -BeFalse
+        foreach ($id in @('ews-enabled', 'allowed-app-ids')) {
+            (Get-Step $state $id).status | Should -Be 'skipped'
+            (Get-Step $state $id).message | Should -Match 'declined'
+        }
+        @(Get-FakeExchangeCall 'Set-OrganizationConfig').Count | Should -Be 0
+    }
+
+    It 'fails step <step> with error id <errorId>' -ForEach @(
+        @{ step = 'exchange-module'; errorId = 'ExchangeAppIdInvalid'; category = 'InvalidArgument'; extra = @{ AppIds = @('Dynamics CRM') } }
+        @{ step = 'exchange-module'; errorId = 'ExchangeModuleTooOld'; category = 'NotInstalled'; arrange = { Mock -ModuleName D365ExoSync Get-D365ExchangeModule { [pscustomobject]@{ name = 'ExchangeOnlineManagement'; version = '2.0.5' } } } }
+        @{ step = 'sign-in'; errorId = 'ExchangeSignInFailed'; arrange = { $script:Tenant.acceptedToken = 'another-token' } }
+        @{ step = 'ews-enabled'; errorId = 'ExchangeEwsEnableNotAllowed'; category = 'PermissionDenied'; arrange = { Set-Tenant -EwsEnabled $null -AllowedAppIds $script:Other } }
+        @{ step = 'user-agent-policy'; errorId = 'ExchangeUserAgentPolicyUnknown'; category = 'InvalidData'; arrange = { Set-Tenant -Policy 'EnforceSomethingElse' }; extra = @{ UserAgents = @('CRM/*') } }
+    ) {
+        if ($arrange) { & $arrange }
+        $arguments = @{}
+        if ($extra) { $arguments = $extra }
+        $failure = { Invoke-Exchange -Extra $arguments } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be $step
+        $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
+        $failed = Get-LastFailedStep
+        $failed.Count | Should -Be 1
+        $failed[0].id | Should -Be $step
+        if ($category) { $failed[0].category | Should -Be $category }
+    }
+}
+
 Describe 'configure-exchange cmdlet signatures (from the Exchange Online cmdlet help pages)' {
     BeforeAll {
         # The same table the Windows PowerShell 5.1 check reads: command -> { page, parameters { name: [aliases] } }.
@@ -307,7 +374,7 @@ Describe 'configure-exchange cmdlet signatures (from the Exchange Online cmdlet 
     }
 
     It 'the module calls the Exchange Online cmdlets only with documented parameters' {
-        $files = @('Public/Set-D365ExoSyncExchangeConfiguration.ps1', 'Private/Exchange.ps1') | ForEach-Object { Join-Path $script:RepoRoot "powershell/D365ExoSync/$_" }
+        $files = @('Public/Set-D365ExoSyncExchangeConfiguration.ps1', 'Private/Exchange.ps1', 'Private/ExchangeSteps.ps1') | ForEach-Object { Join-Path $script:RepoRoot "powershell/D365ExoSync/$_" }
         $used = 0
         foreach ($file in $files) {
             $ast = [System.Management.Automation.Language.Parser]::ParseFile($file, [ref]$null, [ref]$null)

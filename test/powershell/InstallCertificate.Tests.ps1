@@ -321,3 +321,72 @@ Describe 'install-certificate' {
         { Invoke-Install -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM'; port = 444 } } } | Should -Throw -ExpectedMessage "*has no https binding on port 444*"
     }
 }
+
+Describe 'install-certificate steps (one advanced function each)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'StepTestHelpers.ps1')
+        Mock -ModuleName D365ExoSync Write-D365Log { }
+    }
+
+    BeforeEach {
+        Reset-FakeWindows
+        Add-FakeStoreCertificate -Thumbprint $script:Old.Thumbprint -Subject $script:Old.Subject -Rules @(@{ sid = 'S-1-5-18'; rights = 268435456; type = 'Allow' })
+    }
+
+    It 'emits the steps of Steps.json, in its order and with its titles' {
+        $catalogue = Get-CatalogueStep 'install-certificate'
+        $state = Invoke-Install -Plan
+        @($state.steps | ForEach-Object { $_.id }) | Should -Be @($catalogue | ForEach-Object { $_.id })
+        @($state.steps | ForEach-Object { $_.title }) | Should -Be @($catalogue | ForEach-Object { $_.title })
+    }
+
+    It '-WhatIf prints a "What if:" line for every change and changes nothing' {
+        (Get-FakeWindows).webBindings[0].certificateHash = $script:Old.Thumbprint
+        $before = ConvertTo-Json -InputObject @((Get-FakeWindows).store, (Get-FakeWindows).webBindings, (Get-FakeWindows).machineKeys) -Depth 10
+        # The subject, as the TypeScript side passes it in a plan (the new certificate is not in the store yet).
+        $run = Invoke-WithWhatIfCapture { Invoke-Install -Plan -Extra @{ IisBinding = @{ site = 'Microsoft Dynamics CRM' }; Subject = $script:New.Subject } }
+        $run.WhatIf | Should -Contain ('What if: Performing the operation "import certificate {0}" on target "LocalMachine\My".' -f $script:New.Thumbprint)
+        $run.WhatIf | Should -Contain ('What if: Performing the operation "bind certificate {0}" on target "IIS site Microsoft Dynamics CRM".' -f $script:New.Thumbprint)
+        $run.WhatIf | Should -Contain ('What if: Performing the operation "remove {0}" on target "LocalMachine\My".' -f $script:Old.Thumbprint)
+        @($run.WhatIf | Where-Object { $_ -like '*grant Read to CONTOSO\svc-crm-async, CONTOSO\svc-crm-web*' }).Count | Should -Be 1
+        @($run.Result.steps | Where-Object { $_.status -eq 'changed' }).Count | Should -Be 0
+        ConvertTo-Json -InputObject @((Get-FakeWindows).store, (Get-FakeWindows).webBindings, (Get-FakeWindows).machineKeys) -Depth 10 | Should -Be $before
+        @(Get-FakeCall 'Read-D365PfxCertificate' | Where-Object { $_.args.Persist }).Count | Should -Be 0
+    }
+
+    It 'records changes declined at the -Confirm prompt as skipped, not changed, and makes none' {
+        Mock -ModuleName D365ExoSync Resolve-D365Change { 'declined' }
+        $state = Invoke-Install -Extra @{ Subject = $script:New.Subject }
+        $state.changed | Should -BeFalse
+        foreach ($id in @('certificate', 'key-access', 'remove-older')) {
+            (Get-Step $state $id).status | Should -Be 'skipped'
+            (Get-Step $state $id).message | Should -Match 'declined'
+        }
+        @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:New.Thumbprint }).Count | Should -Be 0
+        @((Get-FakeWindows).store | Where-Object { $_.thumbprint -eq $script:Old.Thumbprint }).Count | Should -Be 1
+        @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
+    }
+
+    It 'fails step <step> with error id <errorId> and category <category>' -ForEach @(
+        @{ step = 'elevation'; errorId = 'NotElevated'; category = 'PermissionDenied'; arrange = { (Get-FakeWindows).elevated = $false } }
+        @{ step = 'key-access'; errorId = 'KeyReaderNotResolvable'; category = 'ObjectNotFound'; extra = @{ KeyReaders = @('CONTOSO\nobody') } }
+        @{ step = 'certificate'; errorId = 'CertificatePfxMismatch'; category = 'InvalidData'; extra = @{ Thumbprint = ('AB' * 20) } }
+        @{ step = 'certificate'; errorId = 'CertificatePfxPasswordMissing'; category = 'InvalidArgument'; extra = @{ PfxPassword = $null } }
+        @{ step = 'certificate'; errorId = 'CertificateKeyProblem'; category = 'InvalidData'; arrange = { (Get-FakeWindows).pfxKey = @{ provider = 'Microsoft Software Key Storage Provider'; providerType = 0; keyNumber = 'None' } } }
+        @{ step = 'key-access'; errorId = 'KeyAccessDenied'; category = 'PermissionDenied'; arrange = { Add-FakeStoreCertificate -Thumbprint $script:New.Thumbprint -Subject $script:New.Subject -Rules @(@{ sid = 'S-1-5-21-1004336348-1177238915-682003330-1101'; rights = 2147483648; type = 'Deny' }) } }
+        @{ step = 'iis-binding'; errorId = 'IisBindingNotFound'; category = 'ObjectNotFound'; extra = @{ IisBinding = @{ site = 'Microsoft Dynamics CRM'; port = 444 } } }
+        @{ step = 'remove-older'; errorId = 'OlderCertificateStillBound'; category = 'ResourceBusy'; arrange = { (Get-FakeWindows).webBindings += @{ site = 'Other'; protocol = 'https'; port = 8443; hostHeader = ''; certificateHash = $script:Old.Thumbprint; certificateStoreName = 'My' } }; extra = @{ IisBinding = @{ site = 'Microsoft Dynamics CRM' } } }
+        @{ step = 'restart-services'; errorId = 'ServiceNotRunning'; category = 'ResourceUnavailable'; arrange = { (Get-FakeWindows).services[0].failRestart = $true } }
+    ) {
+        if ($arrange) { & $arrange }
+        $arguments = @{}
+        if ($extra) { $arguments = $extra }
+        $failure = { Invoke-Install -Extra $arguments } | Should -Throw -PassThru
+        $failure.Exception.Data['D365Step'] | Should -Be $step
+        $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
+        $failed = Get-LastFailedStep
+        $failed.Count | Should -Be 1
+        $failed[0].id | Should -Be $step
+        $failed[0].category | Should -Be $category
+    }
+}

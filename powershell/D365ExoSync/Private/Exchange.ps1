@@ -71,3 +71,38 @@ function Get-D365MailboxAddresses {
     }
     return , ([string[]]$addresses.ToArray())
 }
+
+# The organization's EWS settings, with the app-id list (-RetrieveEwsOperationAccessPolicy).
+function Read-D365ExchangeEws {
+    $config = Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy
+    $policy = $null
+    if ($config.EwsApplicationAccessPolicy) { $policy = [string]$config.EwsApplicationAccessPolicy }
+    return [pscustomobject][ordered]@{
+        ewsEnabled                 = (ConvertTo-D365EwsSwitch $config.EwsEnabled)
+        ewsAllowedAppIds           = (ConvertTo-D365AppIdList $config.EwsAllowedAppIDs)
+        ewsApplicationAccessPolicy = $policy
+        ewsAllowList               = (ConvertTo-D365StringList $config.EwsAllowList)
+        ewsBlockList               = (ConvertTo-D365StringList $config.EwsBlockList)
+    }
+}
+
+# The given mailboxes whose own EwsEnabled is False: one filtered, paged read of the tenant's EWS-disabled mailboxes
+# (usually few), matched here by primary or proxy SMTP address.
+function Find-D365EwsBlockedMailboxes {
+    param([string[]] $Addresses)
+    $wanted = @{}
+    foreach ($address in $Addresses) { if ($address) { $wanted[$address.ToLowerInvariant()] = $true } }
+    $found = New-Object System.Collections.ArrayList
+    foreach ($mailbox in @(Get-CASMailbox -Filter 'EwsEnabled -eq 0' -ResultSize Unlimited)) {
+        if ($null -eq $mailbox) { continue }
+        foreach ($address in (Get-D365MailboxAddresses $mailbox)) {
+            if ($wanted.ContainsKey($address)) {
+                $identity = [string]$mailbox.PrimarySmtpAddress
+                if (-not $identity) { $identity = [string]$mailbox.Identity }
+                [void]$found.Add([pscustomobject]@{ address = $address; identity = $identity })
+                break
+            }
+        }
+    }
+    return $found.ToArray()
+}

@@ -4,7 +4,7 @@
 #   status: 'changed'      the step changed something (apply)
 #           'would-change' the step would change something (plan, -WhatIf); nothing was touched
 #           'unchanged'    already as wanted
-#           'skipped'      not applicable here (message says why)
+#           'skipped'      not applicable here, or its change declined at the -Confirm prompt (message says why)
 #           'failed'       the step failed (message holds the underlying error); the phase stops there
 # The phase is 'changed' when at least one step changed something.
 
@@ -42,17 +42,29 @@ function Get-D365ExoSyncLastState {
     return $script:D365LastState
 }
 
+# The title of a step from the catalogue (Steps.json), or $null for a step it does not list.
+function Get-D365StepTitle {
+    param([Parameter(Mandatory = $true)] [string] $Phase, [Parameter(Mandatory = $true)] [string] $Id)
+    $entry = $script:D365StepCatalogue.PSObject.Properties[$Phase]
+    if ($null -eq $entry) { return $null }
+    foreach ($step in @($entry.Value.steps)) { if ($step.id -eq $Id) { return [string]$step.title } }
+    return $null
+}
+
 function Add-D365Step {
     param(
         [Parameter(Mandatory = $true)] $State,
         [Parameter(Mandatory = $true)] [string] $Id,
-        [Parameter(Mandatory = $true)] [string] $Title,
+        # Only for a step the catalogue does not list; a catalogued step always has its catalogue title.
+        [string] $Title,
         [Parameter(Mandatory = $true)] [ValidateSet('changed', 'would-change', 'unchanged', 'skipped', 'failed')] [string] $Status,
         $Before = $null,
         $After = $null,
         $Evidence = $null,
         [string] $Message = $null
     )
+    $catalogued = Get-D365StepTitle -Phase $State.phase -Id $Id
+    if ($catalogued) { $Title = $catalogued } elseif (-not $Title) { $Title = $Id }
     $step = [pscustomobject][ordered]@{
         id       = $Id
         title    = $Title
@@ -72,25 +84,44 @@ function Add-D365Step {
     return $step
 }
 
-# Records a step whose outcome depends on whether the wanted value differs and on plan/apply.
-# $Apply is run only in apply mode and only when the value differs; it must do the change.
-function Set-D365StepOutcome {
+# Whether a step that found a difference makes the change now. Asks ShouldProcess with the step function's own
+# $PSCmdlet: 'change' when it agrees (apply), 'would-change' under -WhatIf (ShouldProcess has printed its "What if:"
+# line), 'declined' when -Confirm was answered no (nothing is changed and the step is not recorded as changed).
+function Resolve-D365Change {
+    param(
+        # The step function's $PSCmdlet (untyped: the tests pass an object whose ShouldProcess answers no).
+        [Parameter(Mandatory = $true)] $Cmdlet,
+        [Parameter(Mandatory = $true)] [string] $Target,
+        [Parameter(Mandatory = $true)] [string] $Action
+    )
+    if ($Cmdlet.ShouldProcess($Target, $Action)) { return 'change' }
+    if ($WhatIfPreference) { return 'would-change' }
+    return 'declined'
+}
+
+# Records a step from its decision: 'unchanged', 'change' (done: changed), 'would-change', or 'declined' (skipped,
+# with the reason).
+function Add-D365StepDecision {
     param(
         [Parameter(Mandatory = $true)] $State,
         [Parameter(Mandatory = $true)] [string] $Id,
-        [Parameter(Mandatory = $true)] [string] $Title,
-        [Parameter(Mandatory = $true)] [bool] $Differs,
-        [Parameter(Mandatory = $true)] [bool] $Plan,
+        [Parameter(Mandatory = $true)] [ValidateSet('unchanged', 'change', 'would-change', 'declined')] [string] $Decision,
         $Before = $null,
         $After = $null,
         $Evidence = $null,
         [string] $Message = $null
     )
-    $status = 'unchanged'
-    if ($Differs) {
-        if ($Plan) { $status = 'would-change' } else { $status = 'changed' }
-    }
-    return Add-D365Step -State $State -Id $Id -Title $Title -Status $status -Before $Before -After $After -Evidence $Evidence -Message $Message
+    $status = @{ 'unchanged' = 'unchanged'; 'change' = 'changed'; 'would-change' = 'would-change'; 'declined' = 'skipped' }[$Decision]
+    if ($Decision -eq 'declined') { $Message = 'declined at the confirmation prompt: nothing was changed' }
+    $step = Add-D365Step -State $State -Id $Id -Status $status -Before $Before -After $After -Evidence $Evidence -Message $Message
+    if ($Decision -eq 'declined') { $step | Add-Member -NotePropertyName 'declined' -NotePropertyValue $true }
+    return $step
+}
+
+# The ids of the steps whose change was declined at the confirmation prompt (a read-back expects no change there).
+function Get-D365DeclinedStep {
+    param([Parameter(Mandatory = $true)] $State)
+    return @($State.steps | Where-Object { $_.PSObject.Properties['declined'] } | ForEach-Object { $_.id })
 }
 
 function Add-D365Warning {
@@ -117,20 +148,62 @@ function Stop-D365Phase {
     if ($exception.Data.Contains('D365Step')) { throw $exception }
     $message = $exception.Message
     $State.ok = $false
-    [void](Add-D365Step -State $State -Id $Step -Title 'failed' -Status 'failed' -Message $message)
+    $failed = Add-D365Step -State $State -Id $Step -Title 'failed' -Status 'failed' -Message $message
+    if ($ErrorRecord -is [System.Management.Automation.ErrorRecord]) {
+        # The ErrorRecord a step function threw: its id and category, for a caller of the module that reads them.
+        $failed | Add-Member -NotePropertyName 'errorId' -NotePropertyValue ([string]$ErrorRecord.FullyQualifiedErrorId)
+        $failed | Add-Member -NotePropertyName 'category' -NotePropertyValue ([string]$ErrorRecord.CategoryInfo.Category)
+    }
     $text = "{0}: step '{1}' failed on {2}: {3}" -f $State.phase, $Step, $State.server, $message
     $wrapped = New-Object System.InvalidOperationException -ArgumentList @($text, $exception)
     $wrapped.Data['D365Step'] = $Step
     $wrapped.Data['D365Server'] = [string]$State.server
     $wrapped.Data['D365Phase'] = [string]$State.phase
     $wrapped.Data['D365Message'] = [string]$message
+    if ($failed.PSObject.Properties['errorId']) { $wrapped.Data['D365ErrorId'] = $failed.errorId }
     throw $wrapped
 }
 
-# Throws a plain error with a message (used inside a step; Stop-D365Phase adds step and server).
+# Throws the error of a step: its message, and the error id and category the step function's ErrorRecord gets
+# (ConvertTo-D365StepError). Helpers below a step call it; Stop-D365Phase adds step and server.
 function Stop-D365Step {
-    param([Parameter(Mandatory = $true)] [string] $Message)
-    throw (New-Object System.InvalidOperationException -ArgumentList @($Message))
+    param(
+        [Parameter(Mandatory = $true)] [string] $Message,
+        [string] $ErrorId,
+        [System.Management.Automation.ErrorCategory] $Category = [System.Management.Automation.ErrorCategory]::InvalidOperation
+    )
+    $exception = New-Object System.InvalidOperationException -ArgumentList @($Message)
+    if ($ErrorId) { $exception.Data['D365ErrorId'] = $ErrorId }
+    $exception.Data['D365Category'] = [string]$Category
+    throw $exception
+}
+
+# An ErrorRecord for a step that fails on its own finding (no underlying error): message, id and category.
+function New-D365StepError {
+    param(
+        [Parameter(Mandatory = $true)] [string] $Message,
+        [Parameter(Mandatory = $true)] [string] $ErrorId,
+        [System.Management.Automation.ErrorCategory] $Category = [System.Management.Automation.ErrorCategory]::InvalidOperation,
+        $TargetObject = $null
+    )
+    $exception = New-Object System.InvalidOperationException -ArgumentList @($Message)
+    return New-Object System.Management.Automation.ErrorRecord -ArgumentList @($exception, $ErrorId, $Category, $TargetObject)
+}
+
+# The ErrorRecord a step function ends with ($PSCmdlet.ThrowTerminatingError): the id and category Stop-D365Step
+# named, or else the step's own id, with the category of the underlying error (InvalidOperation when it has none).
+function ConvertTo-D365StepError {
+    param(
+        [Parameter(Mandatory = $true)] [System.Management.Automation.ErrorRecord] $ErrorRecord,
+        [Parameter(Mandatory = $true)] [string] $ErrorId,
+        $TargetObject = $null
+    )
+    $exception = $ErrorRecord.Exception
+    $category = $ErrorRecord.CategoryInfo.Category
+    if ($exception.Data.Contains('D365Category')) { $category = [System.Management.Automation.ErrorCategory]([string]$exception.Data['D365Category']) }
+    if ($category -eq [System.Management.Automation.ErrorCategory]::NotSpecified) { $category = [System.Management.Automation.ErrorCategory]::InvalidOperation }
+    if ($exception.Data.Contains('D365ErrorId')) { $ErrorId = [string]$exception.Data['D365ErrorId'] }
+    return New-Object System.Management.Automation.ErrorRecord -ArgumentList @($exception, $ErrorId, $category, $TargetObject)
 }
 
 # PSCustomObject (from ConvertFrom-Json in 5.1, which has no -AsHashtable) -> hashtables and arrays, recursively.

@@ -76,3 +76,24 @@ export function assertNotExpired(facts: CertificateFacts, ctx: PhaseContext, pha
     );
   }
 }
+
+/**
+ * The new certificate's thumbprint for a phase that takes the PFX or, without it, the input thumbprint: the PFX's
+ * (refused when expired, or when the input thumbprint names another certificate), else the input thumbprint;
+ * undefined when the run has neither. A thumbprint input that is not one is refused.
+ */
+export function certificateThumbprint(ctx: PhaseContext, phaseId: string): string | undefined {
+  const facts = certificateFacts(ctx);
+  const raw = ctx.inputs.thumbprint?.trim();
+  const given = normalizeThumbprint(raw);
+  if (raw && !given) throw new Error(`${phaseId}: thumbprint ${raw} is not a SHA-1 thumbprint (40 hex characters)`);
+  if (!facts) return given;
+  assertNotExpired(facts, ctx, phaseId);
+  if (given && given !== facts.thumbprint) {
+    throw new Error(
+      `${phaseId}: the input thumbprint ${given} is not the certificate given (${facts.thumbprint}, ${ctx.certificate!.source}): ` +
+        'pass the PFX of that certificate, or the thumbprint of this one',
+    );
+  }
+  return facts.thumbprint;
+}
