@@ -2,16 +2,12 @@
 // service principal, and the service principal names are there. Read-only; verify runs it through
 // services.verifyReadbacks.
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
-import {
-  keysForCertificate,
-  keyState,
-  mergeServicePrincipalNames,
-  wantedServicePrincipalNames,
-} from '../../graph/key-credentials.js';
+import { keysForCertificate, keyState } from '../../graph/key-credentials.js';
 import type { StepResult } from '../phase.js';
 import type { VerifyReadback } from '../verify.js';
 import { errorText, failedReadStep, newCertificate, normalizeThumbprint, readCloudState, summaries } from './common.js';
 import { requireEntra } from './services.js';
+import { diffServicePrincipalNames } from './register-diff.js';
 
 export const entraReadback: VerifyReadback = {
   id: 'entra',
@@ -70,10 +66,10 @@ export const entraReadback: VerifyReadback = {
               : `${thumbprint} is not among the key credentials: run register-entra`,
           }),
     });
-    const missing = mergeServicePrincipalNames(
-      state.servicePrincipal.servicePrincipalNames,
-      wantedServicePrincipalNames(DYNAMICS_APP_ID, ctx.config.tenant.rootDomain, ctx.config.tenant.ensureDomainSpn),
-    ).added;
+    const missing = diffServicePrincipalNames(state.servicePrincipal.servicePrincipalNames, {
+      appId: DYNAMICS_APP_ID,
+      ...ctx.config.tenant,
+    }).added;
     results.push({
       id: 'entra.service-principal-names',
       title: 'The service principal names are there',
