@@ -3,34 +3,34 @@
 // that profile, approves their addresses, schedules Test & Enable and waits for every result with one
 // paged query per round, and deploys the App for Outlook when configured. It reads first and writes only
 // what differs: a second run writes nothing.
-import {
-  APPROVE_PRIVILEGE,
-  EMAIL_PRIVILEGES,
-  INCOMING_DELIVERY,
-  OFFICE_APPS_STATUS,
-  sameId,
-  TEST_STATUS,
-} from '../crm/entities.js';
+import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS, sameId } from '../crm/entities.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readCaller } from './mailboxes/caller.js';
-import {
-  describeSettings,
-  hasWrites,
-  mailboxChange,
-  testScheduleTime,
-  type MailboxChange,
-} from './mailboxes/changes.js';
+import { describeSettings, hasWrites, type MailboxChange } from './mailboxes/changes.js';
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
-import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
-import { awaitTests, pollUntilDone, testFailed, thresholdAfter } from './mailboxes/poll.js';
-import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
+import {
+  diffMailboxes,
+  diffProfile,
+  organizationDefaultNeeded,
+  outlookAppNeeded,
+  PROFILE_TO_CREATE,
+} from './mailboxes/diff.js';
+import { profileSummary, readOrganizationDefaultProfile, readProfilesByName } from './mailboxes/profile.js';
+import { awaitTests, pollUntilDone, testFailed } from './mailboxes/poll.js';
+import {
+  mailboxResult,
+  missingMailbox,
+  missingMailboxResult,
+  summaryMarkdown,
+  type MailboxOutcome,
+} from './mailboxes/report.js';
 import { selectMailboxes, type MailboxRecord, type Selection } from './mailboxes/select.js';
 import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
 import {
   callerResult,
   ensureOrganizationDefault,
   ensureProfile,
-  PROFILE_STEP_ID,
+  profileBase,
   writeMailboxChanges,
 } from './mailboxes/steps.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
@@ -58,9 +58,6 @@ function profileNamer(profileId: string | undefined, settings: MailboxSettings) 
     !id ? '(none)' : profileId && sameId(id, profileId) ? settings.profileName : `another profile (${id})`;
 }
 
-/** Marks the profile that plan mode would create. */
-const NEW_PROFILE = 'new-profile';
-
 /** The state a write leaves behind, for mailboxes that are not read again. */
 function applyWritten(
   record: MailboxRecord,
@@ -86,15 +83,7 @@ async function deployOutlookApp(
   clock: Clock,
   log: Logger,
 ): Promise<{ scheduled: Set<string>; errors: Map<string, string>; timedOut: Set<string> }> {
-  const eligible = [...records.values()].filter(
-    (r) =>
-      r.ownerType === 'systemuser' &&
-      r.incoming === INCOMING_DELIVERY.serverSideSync &&
-      r.incomingStatus === TEST_STATUS.success &&
-      r.enabledIncoming !== false &&
-      r.officeScheduled !== true &&
-      r.officeStatus !== OFFICE_APPS_STATUS.installed,
-  );
+  const eligible = [...records.values()].filter(outlookAppNeeded);
   const scheduled = new Set<string>();
   const errors = new Map<string, string>();
   if (eligible.length === 0) return { scheduled, errors, timedOut: new Set() };
@@ -129,6 +118,11 @@ async function deployOutlookApp(
   return { scheduled, errors, timedOut: pending };
 }
 
+/** Reads the profiles of the configured name and decides what to do with the profile: plan and apply alike. */
+async function readProfileChange(client: WebApiClient, settings: MailboxSettings, tenantId: string | undefined) {
+  return diffProfile(settings, await readProfilesByName(client, settings.profileName), tenantId);
+}
+
 async function plan(ctx: PhaseContext): Promise<Step[]> {
   const { client, clock } = requireCrm(ctx, 'configure-mailboxes');
   const settings = mailboxSettings(ctx.config);
@@ -153,15 +147,11 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
         }
       : {}),
   });
-  const found = await readProfilesByName(client, settings.profileName);
-  const profilePlan = planProfile(settings, found);
-  const tenantProblem = found.length === 1 ? tenantWarning(found[0], tenantId) : undefined;
-  const profileStep = {
-    id: PROFILE_STEP_ID,
-    title: `Email server profile "${settings.profileName}" (Exchange Online (Hybrid))`,
-    target: settings.profileName,
-  };
-  let profileId: string | undefined;
+  const profile = await readProfileChange(client, settings, tenantId);
+  const profilePlan = profile.plan;
+  const note = profile.tenantProblem ? { note: profile.tenantProblem } : {};
+  const profileStep = profileBase(settings);
+  let profileId: string;
   if (profilePlan.kind === 'conflict') {
     steps.push({
       ...profileStep,
@@ -173,7 +163,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
     return steps;
   } else if (profilePlan.kind === 'create') {
     steps.push({ ...profileStep, action: 'create', before: null, after: profilePlan.body });
-    profileId = NEW_PROFILE;
+    profileId = PROFILE_TO_CREATE;
   } else if (profilePlan.kind === 'update') {
     profileId = profilePlan.profile.emailserverprofileid;
     steps.push({
@@ -181,7 +171,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
       action: 'update',
       before: profileSummary(profilePlan.profile),
       after: profilePlan.differences,
-      ...(tenantProblem ? { note: tenantProblem } : {}),
+      ...note,
     });
   } else {
     profileId = profilePlan.profile.emailserverprofileid;
@@ -190,29 +180,26 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
       action: 'none',
       before: profileSummary(profilePlan.profile),
       after: profileSummary(profilePlan.profile),
-      ...(tenantProblem ? { note: tenantProblem } : {}),
+      ...note,
     });
   }
   if (settings.organizationDefault) {
-    const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
-      `organizations(${caller.organizationId})?$select=_defaultemailserverprofileid_value`,
-    );
-    const before = org._defaultemailserverprofileid_value ?? null;
+    const before = await readOrganizationDefaultProfile(client, caller.organizationId);
     steps.push({
       id: 'crm.organization-default-profile',
       title: 'Default email server profile of the organization',
       target: caller.organizationId,
-      action: profileId !== NEW_PROFILE && sameId(before, profileId) ? 'none' : 'update',
+      action: organizationDefaultNeeded(before, profileId) ? 'update' : 'none',
       before,
       after: settings.profileName,
     });
   }
   const selection = await selectMailboxes(client, settings);
   const canApprove = caller.privileges[APPROVE_PRIVILEGE] ?? false;
-  const name = profileNamer(profileId === NEW_PROFILE ? undefined : profileId, settings);
-  let tests = 0;
+  const name = profileNamer(profileId === PROFILE_TO_CREATE ? undefined : profileId, settings);
+  const { changes, tests } = diffMailboxes(selection.records, { profileId, settings, canApprove }, clock.now());
   for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId, settings, canApprove, now: clock.now() });
+    const change = changes.get(record.id)!;
     const before = describeSettings(record, name);
     const after = { ...before };
     if ('incomingemaildeliverymethod' in change.settings) after.incoming = 'Server-Side Synchronization';
@@ -220,7 +207,6 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
     if ('actdeliverymethod' in change.settings) after.act = 'Server-Side Synchronization';
     if ('emailserverprofile@odata.bind' in change.settings) after.profile = settings.profileName;
     if (change.approve) after.approval = 'Approved';
-    if (change.test) tests++;
     const notes = [
       change.test
         ? 'Test & Enable will be scheduled'
@@ -241,17 +227,8 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
       ...(notes.length ? { note: notes.join('; ') } : {}),
     });
   }
-  for (const address of selection.missing) {
-    steps.push({
-      id: `mailbox.${address}`,
-      title: `Mailbox ${address}`,
-      target: address,
-      action: 'none',
-      before: null,
-      after: null,
-      note: 'no mailbox with this address in D365',
-    });
-  }
+  for (const address of selection.missing)
+    steps.push({ ...missingMailbox(address), action: 'none', note: 'no mailbox with this address in D365' });
   steps.push({
     id: 'crm.test-and-enable',
     title: 'Test & Enable',
@@ -285,31 +262,27 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
     );
   }
 
-  const profile = await ctx.host.group('D365: email server profile', () =>
-    ensureProfile(client, settings, tenantIdOf(ctx), log),
+  const tenantId = tenantIdOf(ctx);
+  const profile = await ctx.host.group('D365: email server profile', async () =>
+    ensureProfile(client, settings, await readProfileChange(client, settings, tenantId), log),
   );
   results.push(profile.result);
   if (!profile.profileId) return { results, outputs };
   const profileId = profile.profileId;
   outputs['email-server-profile-id'] = profileId;
   if (settings.organizationDefault)
-    results.push(await ensureOrganizationDefault(client, caller.organizationId, profileId, settings, true));
+    results.push(await ensureOrganizationDefault(client, caller.organizationId, profileId, settings));
 
   const selection = await ctx.host.group('D365: mailboxes', () => selectMailboxes(client, settings));
   log.info(`Selected ${selection.records.length} mailboxes (${settings.select})`);
   const records = new Map(selection.records.map((r) => [r.id, r]));
   const name = profileNamer(profileId, settings);
   const before = new Map(selection.records.map((r) => [r.id, describeSettings(r, name)]));
-  const baselines = new Map<string, string | null>();
-  const changes = new Map<string, MailboxChange>();
-  const now = clock.now();
-  const testAt = testScheduleTime(now);
-  for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId, settings, canApprove, now });
-    changes.set(record.id, change);
-    // Scheduled now: a completion at or after the postpone time written; scheduled earlier: a newer completion.
-    if (change.awaitTest) baselines.set(record.id, change.test ? testAt : thresholdAfter(record.completedOn));
-  }
+  const { changes, baselines, testAt } = diffMailboxes(
+    selection.records,
+    { profileId, settings, canApprove },
+    clock.now(),
+  );
 
   const written = await ctx.host.group('D365: mailbox settings', () =>
     writeMailboxChanges(client, selection.records, changes, settings, log, testAt),

@@ -65,15 +65,16 @@ export function tableRow(outcome: MailboxOutcome, settings: MailboxSettings): Ma
   };
 }
 
+/** The step of a selected address that has no mailbox in D365, for plan steps and results alike. */
+export function missingMailbox(address: string) {
+  return { id: `mailbox.${address}`, title: `Mailbox ${address}`, target: address, before: null, after: null };
+}
+
 /** A selected address that has no mailbox in D365. */
 export function missingMailboxResult(address: string): StepResult {
   return {
-    id: `mailbox.${address}`,
-    title: `Mailbox ${address}`,
-    target: address,
+    ...missingMailbox(address),
     status: 'failed',
-    before: null,
-    after: null,
     error: 'no mailbox with this address in D365 (check the spelling, or whether the user exists and has a mailbox)',
   };
 }
