@@ -3,10 +3,10 @@
 // that profile, approves their addresses, schedules Test & Enable and waits for every result with one
 // paged query per round, and deploys the App for Outlook when configured. It reads first and writes only
 // what differs: a second run writes nothing.
-import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS, sameId } from '../crm/entities.js';
+import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS } from '../crm/entities.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readCaller } from './mailboxes/caller.js';
-import { describeSettings, hasWrites, type MailboxChange } from './mailboxes/changes.js';
+import { describeSettings, hasWrites, profileNamer, type MailboxChange } from './mailboxes/changes.js';
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
 import {
   diffMailboxes,
@@ -51,12 +51,6 @@ const NEEDED_PRIVILEGES = [
   'prvWriteOrganization',
   APPROVE_PRIVILEGE,
 ];
-
-/** Profile id → words, for before/after. */
-function profileNamer(profileId: string | undefined, settings: MailboxSettings) {
-  return (id: string | null) =>
-    !id ? '(none)' : profileId && sameId(id, profileId) ? settings.profileName : `another profile (${id})`;
-}
 
 /** The state a write leaves behind, for mailboxes that are not read again. */
 function applyWritten(
