@@ -5,7 +5,7 @@ import { APPROVE_PRIVILEGE } from '../../crm/entities.js';
 import { CrmError } from '../../crm/errors.js';
 import { organizationUrl } from '../../crm/services.js';
 import type { PhaseContext, Step, StepResult } from '../phase.js';
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 import { readCaller } from '../mailboxes/caller.js';
 import { requireCrm } from '../mailboxes/crm-services.js';
 import { mailboxSettings } from '../mailboxes/settings.js';

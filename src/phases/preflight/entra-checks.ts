@@ -25,7 +25,7 @@ import {
 import { keyCredentialConflicts } from '../../graph/app-management-policy.js';
 import type { AccessTokenClaims } from '../../graph/token-claims.js';
 import type { Step, StepResult } from '../phase.js';
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 import { configuredTenant, errorText, newCertificate, normalizeThumbprint, wrongTenant } from '../entra/common.js';
 import type { EntraServices } from '../entra/services.js';
 

@@ -4,7 +4,7 @@
 // exchange.ews.enableOrganization) fails the check, since the renewal would stop there. When the tenant cannot be
 // read from this runner (no module, no sign-in), the check is skipped with the reason and the line says so.
 import type { StepResult } from '../phase.js';
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 import { countdownFromResult, prepareExchange, runExchange } from '../configure-exchange.js';
 import { ewsCountdownLine } from '../exchange/countdown.js';
 

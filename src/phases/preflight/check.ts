@@ -1,4 +1,5 @@
-import type { PhaseContext, Step, StepResult } from './phase.js';
+// The contract between preflight and the areas it checks.
+import type { PhaseContext, Step, StepResult } from '../phase.js';
 
 /**
  * One group of read-only checks that preflight runs (config and certificate, Entra ID, D365 Web API).
