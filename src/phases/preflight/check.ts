@@ -14,3 +14,15 @@ export interface PreflightCheck {
   /** Runs the checks. A failed check is a StepResult with status "failed", not an exception. */
   run(ctx: PhaseContext): Promise<{ results: StepResult[]; outputs?: Record<string, string> }>;
 }
+
+/** A check's outcome before its id, title and target are added: what the pure evaluations return. */
+export type Finding = Partial<StepResult> & Pick<StepResult, 'status'>;
+
+/** Findings as results: each named finding gets its step's id and title and the check's target (unless it names one). */
+export function findingResults<Name extends string>(
+  steps: Record<Name, { id: string; title: string }>,
+  findings: [Name, Finding][],
+  target: string,
+): StepResult[] {
+  return findings.map(([name, finding]) => ({ ...steps[name], target, before: null, after: null, ...finding }));
+}

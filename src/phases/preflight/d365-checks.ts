@@ -3,8 +3,8 @@
 // organization id (the App for Outlook's AD FS client id) is read and handed on as `organization-id`.
 import { CrmError } from '../../crm/errors.js';
 import { organizationUrl } from '../../crm/services.js';
-import type { Step, StepResult } from '../phase.js';
-import type { PreflightCheck } from './check.js';
+import type { Step } from '../phase.js';
+import { findingResults, type PreflightCheck } from './check.js';
 import { readCaller } from '../mailboxes/caller.js';
 import { requireCrm } from '../mailboxes/crm-services.js';
 import { mailboxSettings } from '../mailboxes/settings.js';
@@ -44,13 +44,7 @@ export const d365PreflightCheck: PreflightCheck = {
       state = { error: message, unreachable, ...where };
     }
     const { findings, outputs } = evaluateD365Preflight(state, mailboxSettings(ctx.config));
-    const results: StepResult[] = findings.map(([name, finding]) => ({
-      ...STEPS[name],
-      target,
-      before: null,
-      after: null,
-      ...finding,
-    }));
+    const results = findingResults(STEPS, findings, target);
     return { results, ...(outputs ? { outputs } : {}) };
   },
 };

@@ -2,13 +2,11 @@
 // Web API answered, whether the account holds System Administrator and the email privileges configure-mailboxes
 // needs with this config, and the organization id handed on as `organization-id`.
 import { APPROVE_PRIVILEGE } from '../../crm/entities.js';
-import type { StepResult } from '../phase.js';
+import type { Finding } from './check.js';
 import type { CallerInfo } from '../mailboxes/caller.js';
 import type { MailboxSettings } from '../mailboxes/settings.js';
 
 export type D365CheckName = 'whoami' | 'admin' | 'privileges' | 'organization';
-
-export type Finding = Partial<StepResult> & Pick<StepResult, 'status'>;
 
 /** What the D365 part read: the caller, or why the Web API did not answer. */
 export type D365PreflightState =
@@ -39,7 +37,7 @@ export function neededPrivileges(settings: Pick<MailboxSettings, 'organizationDe
 export function evaluateD365Preflight(
   state: D365PreflightState,
   settings: Pick<MailboxSettings, 'organizationDefault' | 'approve'>,
-): { findings: [D365CheckName, Finding & { target?: string }][]; outputs?: Record<string, string> } {
+): { findings: [D365CheckName, Finding][]; outputs?: Record<string, string> } {
   if ('error' in state) {
     // The checks that need the caller are listed as not checked, never left out.
     const why: Finding = { status: 'not-checked', reason: 'WhoAmI failed (see its error)' };

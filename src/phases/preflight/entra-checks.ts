@@ -6,8 +6,8 @@
 // for D365 v9 on-premises with Exchange Online ("Configure server-based authentication with Customer Engagement (on-premises) and Exchange Online").
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
 import { rolesAllow, rolesNeededText, ROLES_RECOMMENDED } from '../../graph/permissions.js';
-import type { Step, StepResult } from '../phase.js';
-import type { PreflightCheck } from './check.js';
+import type { Step } from '../phase.js';
+import { findingResults, type PreflightCheck } from './check.js';
 import { configuredTenant, errorText, newCertificate, normalizeThumbprint } from '../entra/common.js';
 import type { EntraServices } from '../entra/services.js';
 import {
@@ -114,13 +114,7 @@ export const entraCheck: PreflightCheck = {
       { config: ctx.config, appId: DYNAMICS_APP_ID, thumbprint: normalizeThumbprint(ctx.inputs.thumbprint) },
       ctx.now,
     );
-    const results: StepResult[] = findings.map(([name, finding]) => ({
-      ...CHECKS[name],
-      target,
-      before: null,
-      after: null,
-      ...finding,
-    }));
+    const results = findingResults(CHECKS, findings, target);
     return { results, outputs };
   },
 };

@@ -17,7 +17,7 @@ import {
 } from '../../graph/key-credentials.js';
 import { describeOperation, missingRecommendedRoles } from '../../graph/permissions.js';
 import type { AccessTokenClaims } from '../../graph/token-claims.js';
-import type { StepResult } from '../phase.js';
+import type { Finding } from './check.js';
 import { configuredTenant, wrongTenant } from '../entra/common.js';
 import { diffServicePrincipalNames } from '../entra/register-diff.js';
 
@@ -49,8 +49,6 @@ export interface EntraPreflightWanted {
   /** The thumbprint input, normalised: the key in use, when given. */
   thumbprint?: string;
 }
-
-export type Finding = Partial<StepResult> & Pick<StepResult, 'status'>;
 
 export type EntraCheckName = 'signIn' | 'permissions' | 'tenant' | 'servicePrincipal' | 'expiry' | 'policy';
 

@@ -10,8 +10,8 @@ import {
   evaluateEntraPreflight,
   SIGN_IN_FAILED,
   type EntraPreflightState,
-  type Finding,
 } from '../../../src/phases/preflight/entra-evaluate.js';
+import type { Finding } from '../../../src/phases/preflight/check.js';
 import { makeLeaf, type TestCertificate } from '../../support/certs.js';
 
 const DAY = 86_400_000;
