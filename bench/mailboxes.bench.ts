@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     await import('../src/phases/mailboxes/changes.js');
   const { testFinished } = await import('../src/phases/mailboxes/poll.js');
   const { readCaller } = await import('../src/phases/mailboxes/caller.js');
-  const { ensureProfile } = await import('../src/phases/mailboxes/steps.js');
+  const { ensureProfile } = await import('../src/phases/mailboxes/apply-changes.js');
   const { diffProfile } = await import('../src/phases/mailboxes/diff.js');
   const { readProfilesByName } = await import('../src/phases/mailboxes/profile.js');
   const { odataQuery } = await import('../src/crm/entities.js');

@@ -32,7 +32,7 @@ import {
   ensureProfile,
   profileBase,
   writeMailboxChanges,
-} from './mailboxes/steps.js';
+} from './mailboxes/apply-changes.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
 import type { WebApiClient } from '../crm/client.js';
 import type { Clock } from '../crm/services.js';

@@ -1,5 +1,5 @@
-// The steps configure-mailboxes and verify share: who runs this, the email server profile, the
-// organization's default profile, and writing the mailbox changes in change sets.
+// configure-mailboxes's apply side: executes the changes mailboxes/diff.ts decided (the email server profile, the
+// organization's default profile, the mailbox changes in change sets) and records who the toolkit runs as.
 import type { WebApiClient, ChangeUnit } from '../../crm/client.js';
 import { CrmError } from '../../crm/errors.js';
 import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES } from '../../crm/entities.js';
