@@ -34,9 +34,9 @@ const config: Config = ConfigSchema.parse({
   },
 });
 
-const inUse = makeLeaf({ keySlot: 'pf-in-use', notBefore: at(-300), notAfter: at(20) });
-const later = makeLeaf({ keySlot: 'pf-later', notBefore: at(-10), notAfter: at(10) });
-const fresh = makeLeaf({ keySlot: 'pf-new', notBefore: at(-1), notAfter: at(365) });
+const inUse = makeLeaf({ notBefore: at(-300), notAfter: at(20) });
+const later = makeLeaf({ notBefore: at(-10), notAfter: at(10) });
+const fresh = makeLeaf({ notBefore: at(-1), notAfter: at(365) });
 
 const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
 function stored(cert: TestCertificate): KeyCredential {

@@ -1,4 +1,5 @@
 // register-entra's decision without Graph: which key to add (if any) and which names to send.
+// One key for every certificate (the default slot): each certificate still has its own serial, so its own thumbprint.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
@@ -22,17 +23,14 @@ const NOW = new Date('2026-11-26T10:00:00Z');
 const APP = '00000007-0000-0000-c000-000000000000';
 
 const current = makeLeaf({
-  keySlot: 'rd-current',
   notBefore: new Date(NOW.getTime() - DAY),
   notAfter: new Date(NOW.getTime() + 300 * DAY),
 });
 const previous = makeLeaf({
-  keySlot: 'rd-previous',
   notBefore: new Date(NOW.getTime() - 400 * DAY),
   notAfter: new Date(NOW.getTime() - DAY),
 });
 const expiredNew = makeLeaf({
-  keySlot: 'rd-expired',
   notBefore: new Date(NOW.getTime() - 30 * DAY),
   notAfter: new Date(NOW.getTime() - 2 * DAY),
 });
@@ -84,7 +82,7 @@ describe('register-entra diff: the key credential', () => {
     const own = stored(previous, {
       displayName: toolkitDisplayName(previous.thumbprint, new Date(NOW.getTime() - 400 * DAY)),
     });
-    const other = stored(makeLeaf({ keySlot: 'rd-other' }), { displayName: 'added by someone else' });
+    const other = stored(makeLeaf(), { displayName: 'added by someone else' });
     const changes = diffRegisterEntra(sp([own, other]), wanted({ certificate: certificateFacts(current.x509) }), NOW);
     assert.equal(changes.key.kind, 'add');
     if (changes.key.kind !== 'add') return;

@@ -10,11 +10,11 @@ const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T10:00:00Z');
 const at = (days: number) => new Date(NOW.getTime() + days * DAY);
 
-const current = makeLeaf({ keySlot: 'rt-current', notBefore: at(-1), notAfter: at(300) });
-const previous = makeLeaf({ keySlot: 'rt-previous', notBefore: at(-360), notAfter: at(5) });
-const othersValid = makeLeaf({ keySlot: 'rt-other', notBefore: at(-10), notAfter: at(100) });
-const othersExpired = makeLeaf({ keySlot: 'rt-other-expired', notBefore: at(-400), notAfter: at(-3) });
-const notYet = makeLeaf({ keySlot: 'rt-not-yet', notBefore: at(2), notAfter: at(400) });
+const current = makeLeaf({ notBefore: at(-1), notAfter: at(300) });
+const previous = makeLeaf({ notBefore: at(-360), notAfter: at(5) });
+const othersValid = makeLeaf({ notBefore: at(-10), notAfter: at(100) });
+const othersExpired = makeLeaf({ notBefore: at(-400), notAfter: at(-3) });
+const notYet = makeLeaf({ notBefore: at(2), notAfter: at(400) });
 
 const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
 

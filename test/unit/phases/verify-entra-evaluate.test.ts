@@ -10,7 +10,7 @@ const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T10:00:00Z');
 const at = (days: number) => new Date(NOW.getTime() + days * DAY);
 const APP = '00000007-0000-0000-c000-000000000000';
-const cert = makeLeaf({ keySlot: 've-current', notBefore: at(-1), notAfter: at(200) });
+const cert = makeLeaf({ notBefore: at(-1), notAfter: at(200) });
 
 const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
 function stored(c: TestCertificate, fields: Partial<KeyCredential> = {}): KeyCredential {
