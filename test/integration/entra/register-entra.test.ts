@@ -345,10 +345,10 @@ describe('register-entra', () => {
   });
 
   it('plans from the same decision apply makes: a thumbprint input without a PFX is confirmed, not asked for', async () => {
-    emulator = await startSandbox();
-    const key = emulator.state.addKeyCredential(DYNAMICS_APP_ID, { certificate: current.cert.x509 });
+    const tenant = (emulator = await startSandbox());
+    const key = tenant.state.addKeyCredential(DYNAMICS_APP_ID, { certificate: current.cert.x509 });
     const keyStep = async (inputs: Record<string, string>) =>
-      (await registerEntraPhase.plan(phaseContext(emulator, new TestHost(), { inputs }))).find(
+      (await registerEntraPhase.plan(phaseContext(tenant, new TestHost(), { inputs }))).find(
         (s) => s.id === 'entra.key-credential',
       )!;
     const present = await keyStep({ thumbprint: current.cert.thumbprint });
@@ -358,7 +358,7 @@ describe('register-entra', () => {
     assert.equal(absent.action, 'check');
     assert.match(absent.note ?? '', /not among the key credentials and no certificate was given/);
     assert.match((await keyStep({})).note ?? '', /needs the new certificate: pass the PFX/);
-    assert.equal(emulator.requestsTo('sp-patch').length, 0);
+    assert.equal(tenant.requestsTo('sp-patch').length, 0);
   });
 
   it('fails clearly when the run has no Entra service', async () => {
