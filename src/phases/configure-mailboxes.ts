@@ -12,6 +12,7 @@ import {
   diffMailboxes,
   diffProfile,
   organizationDefaultNeeded,
+  type ProfileChange,
   outlookAppNeeded,
   PROFILE_TO_CREATE,
 } from './mailboxes/diff.js';
@@ -19,6 +20,7 @@ import { profileSummary, readOrganizationDefaultProfile, readProfilesByName } fr
 import { awaitTests, pollUntilDone, testFailed } from './mailboxes/poll.js';
 import {
   mailboxResult,
+  mailboxStep,
   missingMailbox,
   missingMailboxResult,
   summaryMarkdown,
@@ -117,6 +119,70 @@ async function readProfileChange(client: WebApiClient, settings: MailboxSettings
   return diffProfile(settings, await readProfilesByName(client, settings.profileName), tenantId);
 }
 
+/** The profile step of the plan, and the id the mailboxes are bound to (PROFILE_TO_CREATE before it exists). */
+function planProfileStep(settings: MailboxSettings, change: ProfileChange): { step: Step; profileId?: string } {
+  const { plan } = change;
+  const base = profileBase(settings);
+  const note = change.tenantProblem ? { note: change.tenantProblem } : {};
+  switch (plan.kind) {
+    case 'conflict':
+      return {
+        step: { ...base, action: 'none', before: plan.profiles.map(profileSummary), after: null, note: plan.message },
+      };
+    case 'create':
+      return { step: { ...base, action: 'create', before: null, after: plan.body }, profileId: PROFILE_TO_CREATE };
+    case 'update':
+      return {
+        step: { ...base, action: 'update', before: profileSummary(plan.profile), after: plan.differences, ...note },
+        profileId: plan.profile.emailserverprofileid,
+      };
+    case 'unchanged':
+      return {
+        step: {
+          ...base,
+          action: 'none',
+          before: profileSummary(plan.profile),
+          after: profileSummary(plan.profile),
+          ...note,
+        },
+        profileId: plan.profile.emailserverprofileid,
+      };
+  }
+}
+
+/** A mailbox's plan step: its settings before, and after the change the diff decided. */
+function planMailboxStep(
+  record: MailboxRecord,
+  change: MailboxChange,
+  name: (id: string | null) => string,
+  settings: MailboxSettings,
+): Step {
+  const before = describeSettings(record, name);
+  const after = { ...before };
+  if ('incomingemaildeliverymethod' in change.settings) after.incoming = 'Server-Side Synchronization';
+  if ('outgoingemaildeliverymethod' in change.settings) after.outgoing = 'Server-Side Synchronization';
+  if ('actdeliverymethod' in change.settings) after.act = 'Server-Side Synchronization';
+  if ('emailserverprofile@odata.bind' in change.settings) after.profile = settings.profileName;
+  if (change.approve) after.approval = 'Approved';
+  const notes = [
+    change.test
+      ? 'Test & Enable will be scheduled'
+      : change.awaitTest
+        ? 'waits for the Test & Enable already scheduled'
+        : '',
+    change.approvalBlocked
+      ? `cannot approve: the runner lacks ${APPROVE_PRIVILEGE} (${EMAIL_PRIVILEGES[APPROVE_PRIVILEGE]})`
+      : '',
+  ].filter(Boolean);
+  return {
+    ...mailboxStep(record),
+    action: hasWrites(change) ? 'update' : 'none',
+    before,
+    after,
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+  };
+}
+
 async function plan(ctx: PhaseContext): Promise<Step[]> {
   const { client, clock } = requireCrm(ctx, 'configure-mailboxes');
   const settings = mailboxSettings(ctx.config);
@@ -141,42 +207,11 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
         }
       : {}),
   });
-  const profile = await readProfileChange(client, settings, tenantId);
-  const profilePlan = profile.plan;
-  const note = profile.tenantProblem ? { note: profile.tenantProblem } : {};
-  const profileStep = profileBase(settings);
-  let profileId: string;
-  if (profilePlan.kind === 'conflict') {
-    steps.push({
-      ...profileStep,
-      action: 'none',
-      before: profilePlan.profiles.map(profileSummary),
-      after: null,
-      note: profilePlan.message,
-    });
-    return steps;
-  } else if (profilePlan.kind === 'create') {
-    steps.push({ ...profileStep, action: 'create', before: null, after: profilePlan.body });
-    profileId = PROFILE_TO_CREATE;
-  } else if (profilePlan.kind === 'update') {
-    profileId = profilePlan.profile.emailserverprofileid;
-    steps.push({
-      ...profileStep,
-      action: 'update',
-      before: profileSummary(profilePlan.profile),
-      after: profilePlan.differences,
-      ...note,
-    });
-  } else {
-    profileId = profilePlan.profile.emailserverprofileid;
-    steps.push({
-      ...profileStep,
-      action: 'none',
-      before: profileSummary(profilePlan.profile),
-      after: profileSummary(profilePlan.profile),
-      ...note,
-    });
-  }
+  const profile = planProfileStep(settings, await readProfileChange(client, settings, tenantId));
+  steps.push(profile.step);
+  // A conflict stops the plan where apply would stop.
+  if (!profile.profileId) return steps;
+  const profileId = profile.profileId;
   if (settings.organizationDefault) {
     const before = await readOrganizationDefaultProfile(client, caller.organizationId);
     steps.push({
@@ -192,35 +227,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   const canApprove = caller.privileges[APPROVE_PRIVILEGE] ?? false;
   const name = profileNamer(profileId === PROFILE_TO_CREATE ? undefined : profileId, settings);
   const { changes, tests } = diffMailboxes(selection.records, { profileId, settings, canApprove }, clock.now());
-  for (const record of selection.records) {
-    const change = changes.get(record.id)!;
-    const before = describeSettings(record, name);
-    const after = { ...before };
-    if ('incomingemaildeliverymethod' in change.settings) after.incoming = 'Server-Side Synchronization';
-    if ('outgoingemaildeliverymethod' in change.settings) after.outgoing = 'Server-Side Synchronization';
-    if ('actdeliverymethod' in change.settings) after.act = 'Server-Side Synchronization';
-    if ('emailserverprofile@odata.bind' in change.settings) after.profile = settings.profileName;
-    if (change.approve) after.approval = 'Approved';
-    const notes = [
-      change.test
-        ? 'Test & Enable will be scheduled'
-        : change.awaitTest
-          ? 'waits for the Test & Enable already scheduled'
-          : '',
-      change.approvalBlocked
-        ? `cannot approve: the runner lacks ${APPROVE_PRIVILEGE} (${EMAIL_PRIVILEGES[APPROVE_PRIVILEGE]})`
-        : '',
-    ].filter(Boolean);
-    steps.push({
-      id: `mailbox.${record.address || record.id}`,
-      title: `Mailbox ${record.address || record.name}`,
-      target: record.address || record.id,
-      action: hasWrites(change) ? 'update' : 'none',
-      before,
-      after,
-      ...(notes.length ? { note: notes.join('; ') } : {}),
-    });
-  }
+  for (const record of selection.records) steps.push(planMailboxStep(record, changes.get(record.id)!, name, settings));
   for (const address of selection.missing)
     steps.push({ ...missingMailbox(address), action: 'none', note: 'no mailbox with this address in D365' });
   steps.push({

@@ -79,14 +79,21 @@ export function missingMailboxResult(address: string): StepResult {
   };
 }
 
+/** A mailbox's step id, title and target, for plan steps and results alike. */
+export function mailboxStep(record: MailboxRecord) {
+  return {
+    id: `mailbox.${record.address || record.id}`,
+    title: `Mailbox ${record.address || record.name}`,
+    target: record.address || record.id,
+  };
+}
+
 export function mailboxResult(outcome: MailboxOutcome, settings: MailboxSettings): StepResult {
   const { record } = outcome;
   const row = tableRow(outcome, settings);
   const diagnosis = outcome.status === 'failed' ? diagnosisOf(outcome) : undefined;
   const result: StepResult = {
-    id: `mailbox.${record.address || record.id}`,
-    title: `Mailbox ${record.address || record.name}`,
-    target: record.address || record.id,
+    ...mailboxStep(record),
     status: outcome.status,
     before: outcome.before,
     after: outcome.after,
