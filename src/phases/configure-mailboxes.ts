@@ -23,6 +23,7 @@ import {
   mailboxStep,
   missingMailbox,
   missingMailboxResult,
+  ORGANIZATION_DEFAULT_STEP,
   summaryMarkdown,
   type MailboxOutcome,
 } from './mailboxes/report.js';
@@ -215,8 +216,7 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   if (settings.organizationDefault) {
     const before = await readOrganizationDefaultProfile(client, caller.organizationId);
     steps.push({
-      id: 'crm.organization-default-profile',
-      title: 'Default email server profile of the organization',
+      ...ORGANIZATION_DEFAULT_STEP,
       target: caller.organizationId,
       action: organizationDefaultNeeded(before, profileId) ? 'update' : 'none',
       before,

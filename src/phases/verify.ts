@@ -13,7 +13,13 @@ import { describeSettings, healthy, profileNamer, testSchedulePatch, testSchedul
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
 import { awaitTests, testFailed } from './mailboxes/poll.js';
 import { readOrganizationDefaultProfile, readProfilesByName } from './mailboxes/profile.js';
-import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
+import {
+  mailboxResult,
+  missingMailboxResult,
+  ORGANIZATION_DEFAULT_STEP,
+  summaryMarkdown,
+  type MailboxOutcome,
+} from './mailboxes/report.js';
 import { selectMailboxes } from './mailboxes/select.js';
 import { mailboxSettings } from './mailboxes/settings.js';
 import {
@@ -151,8 +157,7 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
   if (settings.organizationDefault && profileId) {
     const current = await readOrganizationDefaultProfile(client, me.OrganizationId);
     results.push({
-      id: 'crm.organization-default-profile',
-      title: 'Default email server profile of the organization',
+      ...ORGANIZATION_DEFAULT_STEP,
       target: me.OrganizationId,
       ...evaluateOrganizationDefault(current, profileId, settings),
     });

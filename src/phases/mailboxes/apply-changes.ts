@@ -9,6 +9,7 @@ import type { CallerInfo } from './caller.js';
 import { mailboxPatch, type MailboxChange } from './changes.js';
 import { organizationDefaultNeeded, type ProfileChange } from './diff.js';
 import { profilePatch, profileSummary, readOrganizationDefaultProfile, readProfilesByName } from './profile.js';
+import { ORGANIZATION_DEFAULT_STEP } from './report.js';
 import type { MailboxRecord } from './select.js';
 import type { MailboxSettings } from './settings.js';
 
@@ -142,11 +143,7 @@ export async function ensureOrganizationDefault(
   profileId: string,
   settings: MailboxSettings,
 ): Promise<StepResult> {
-  const base = {
-    id: 'crm.organization-default-profile',
-    title: 'Default email server profile of the organization',
-    target: organizationId,
-  };
+  const base = { ...ORGANIZATION_DEFAULT_STEP, target: organizationId };
   try {
     const before = await readOrganizationDefaultProfile(client, organizationId);
     if (!organizationDefaultNeeded(before, profileId)) return { ...base, status: 'unchanged', before, after: before };

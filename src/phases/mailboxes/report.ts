@@ -79,6 +79,12 @@ export function missingMailboxResult(address: string): StepResult {
   };
 }
 
+/** The organization-default step of configure-mailboxes and verify. */
+export const ORGANIZATION_DEFAULT_STEP = {
+  id: 'crm.organization-default-profile',
+  title: 'Default email server profile of the organization',
+} as const;
+
 /** A mailbox's step id, title and target, for plan steps and results alike. */
 export function mailboxStep(record: MailboxRecord) {
   return {
