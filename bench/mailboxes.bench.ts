@@ -119,7 +119,9 @@ async function main(): Promise<void> {
     await import('../src/phases/mailboxes/changes.js');
   const { testFinished } = await import('../src/phases/mailboxes/poll.js');
   const { readCaller } = await import('../src/phases/mailboxes/caller.js');
-  const { ensureProfile } = await import('../src/phases/mailboxes/steps.js');
+  const { ensureProfile } = await import('../src/phases/mailboxes/apply-changes.js');
+  const { diffProfile } = await import('../src/phases/mailboxes/diff.js');
+  const { readProfilesByName } = await import('../src/phases/mailboxes/profile.js');
   const { odataQuery } = await import('../src/crm/entities.js');
   type Logger = import('../src/hosts/host.js').Logger;
   type Host = import('../src/hosts/host.js').Host;
@@ -208,7 +210,9 @@ async function main(): Promise<void> {
   const settings = mailboxSettings(slowConfig);
   const slowStart = performance.now();
   const caller = await readCaller(client);
-  const profile = await ensureProfile(client, settings, '11111111-2222-3333-4444-555555555555', quiet);
+  const found = await readProfilesByName(client, settings.profileName);
+  const profileChange = diffProfile(settings, found, '11111111-2222-3333-4444-555555555555');
+  const profile = await ensureProfile(client, settings, profileChange, quiet);
   await client.update('organizations', caller.organizationId, {
     'defaultemailserverprofileid@odata.bind': `/emailserverprofiles(${profile.profileId})`,
   });

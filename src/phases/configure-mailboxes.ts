@@ -3,36 +3,39 @@
 // that profile, approves their addresses, schedules Test & Enable and waits for every result with one
 // paged query per round, and deploys the App for Outlook when configured. It reads first and writes only
 // what differs: a second run writes nothing.
-import {
-  APPROVE_PRIVILEGE,
-  EMAIL_PRIVILEGES,
-  INCOMING_DELIVERY,
-  OFFICE_APPS_STATUS,
-  sameId,
-  TEST_STATUS,
-} from '../crm/entities.js';
+import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS } from '../crm/entities.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readCaller } from './mailboxes/caller.js';
-import {
-  describeSettings,
-  hasWrites,
-  mailboxChange,
-  testScheduleTime,
-  type MailboxChange,
-} from './mailboxes/changes.js';
+import { describeSettings, hasWrites, profileNamer, type MailboxChange } from './mailboxes/changes.js';
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
-import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
-import { awaitTests, pollUntilDone, testFailed, thresholdAfter } from './mailboxes/poll.js';
-import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
+import {
+  diffMailboxes,
+  diffProfile,
+  organizationDefaultNeeded,
+  type ProfileChange,
+  outlookAppNeeded,
+  PROFILE_TO_CREATE,
+} from './mailboxes/diff.js';
+import { profileSummary, readOrganizationDefaultProfile, readProfilesByName } from './mailboxes/profile.js';
+import { awaitTests, pollUntilDone, testFailed } from './mailboxes/poll.js';
+import {
+  mailboxResult,
+  mailboxStep,
+  missingMailbox,
+  missingMailboxResult,
+  ORGANIZATION_DEFAULT_STEP,
+  summaryMarkdown,
+  type MailboxOutcome,
+} from './mailboxes/report.js';
 import { selectMailboxes, type MailboxRecord, type Selection } from './mailboxes/select.js';
 import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
 import {
   callerResult,
   ensureOrganizationDefault,
   ensureProfile,
-  PROFILE_STEP_ID,
+  profileBase,
   writeMailboxChanges,
-} from './mailboxes/steps.js';
+} from './mailboxes/apply-changes.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
 import type { WebApiClient } from '../crm/client.js';
 import type { Clock } from '../crm/services.js';
@@ -51,15 +54,6 @@ const NEEDED_PRIVILEGES = [
   'prvWriteOrganization',
   APPROVE_PRIVILEGE,
 ];
-
-/** Profile id → words, for before/after. */
-function profileNamer(profileId: string | undefined, settings: MailboxSettings) {
-  return (id: string | null) =>
-    !id ? '(none)' : profileId && sameId(id, profileId) ? settings.profileName : `another profile (${id})`;
-}
-
-/** Marks the profile that plan mode would create. */
-const NEW_PROFILE = 'new-profile';
 
 /** The state a write leaves behind, for mailboxes that are not read again. */
 function applyWritten(
@@ -86,15 +80,7 @@ async function deployOutlookApp(
   clock: Clock,
   log: Logger,
 ): Promise<{ scheduled: Set<string>; errors: Map<string, string>; timedOut: Set<string> }> {
-  const eligible = [...records.values()].filter(
-    (r) =>
-      r.ownerType === 'systemuser' &&
-      r.incoming === INCOMING_DELIVERY.serverSideSync &&
-      r.incomingStatus === TEST_STATUS.success &&
-      r.enabledIncoming !== false &&
-      r.officeScheduled !== true &&
-      r.officeStatus !== OFFICE_APPS_STATUS.installed,
-  );
+  const eligible = [...records.values()].filter(outlookAppNeeded);
   const scheduled = new Set<string>();
   const errors = new Map<string, string>();
   if (eligible.length === 0) return { scheduled, errors, timedOut: new Set() };
@@ -129,6 +115,75 @@ async function deployOutlookApp(
   return { scheduled, errors, timedOut: pending };
 }
 
+/** Reads the profiles of the configured name and decides what to do with the profile: plan and apply alike. */
+async function readProfileChange(client: WebApiClient, settings: MailboxSettings, tenantId: string | undefined) {
+  return diffProfile(settings, await readProfilesByName(client, settings.profileName), tenantId);
+}
+
+/** The profile step of the plan, and the id the mailboxes are bound to (PROFILE_TO_CREATE before it exists). */
+function planProfileStep(settings: MailboxSettings, change: ProfileChange): { step: Step; profileId?: string } {
+  const { plan } = change;
+  const base = profileBase(settings);
+  const note = change.tenantProblem ? { note: change.tenantProblem } : {};
+  switch (plan.kind) {
+    case 'conflict':
+      return {
+        step: { ...base, action: 'none', before: plan.profiles.map(profileSummary), after: null, note: plan.message },
+      };
+    case 'create':
+      return { step: { ...base, action: 'create', before: null, after: plan.body }, profileId: PROFILE_TO_CREATE };
+    case 'update':
+      return {
+        step: { ...base, action: 'update', before: profileSummary(plan.profile), after: plan.differences, ...note },
+        profileId: plan.profile.emailserverprofileid,
+      };
+    case 'unchanged':
+      return {
+        step: {
+          ...base,
+          action: 'none',
+          before: profileSummary(plan.profile),
+          after: profileSummary(plan.profile),
+          ...note,
+        },
+        profileId: plan.profile.emailserverprofileid,
+      };
+  }
+}
+
+/** A mailbox's plan step: its settings before, and after the change the diff decided. */
+function planMailboxStep(
+  record: MailboxRecord,
+  change: MailboxChange,
+  name: (id: string | null) => string,
+  settings: MailboxSettings,
+): Step {
+  const before = describeSettings(record, name);
+  const after = { ...before };
+  if ('incomingemaildeliverymethod' in change.settings) after.incoming = 'Server-Side Synchronization';
+  if ('outgoingemaildeliverymethod' in change.settings) after.outgoing = 'Server-Side Synchronization';
+  if ('actdeliverymethod' in change.settings) after.act = 'Server-Side Synchronization';
+  if ('emailserverprofile@odata.bind' in change.settings) after.profile = settings.profileName;
+  if (change.approve) after.approval = 'Approved';
+  const notes = [
+    change.test
+      ? 'Test & Enable will be scheduled'
+      : change.awaitTest
+        ? 'waits for the Test & Enable already scheduled'
+        : '',
+    change.approvalBlocked
+      ? `cannot approve: the runner lacks ${APPROVE_PRIVILEGE} (${EMAIL_PRIVILEGES[APPROVE_PRIVILEGE]})`
+      : '',
+  ].filter(Boolean);
+  return {
+    ...mailboxStep(record),
+    action: hasWrites(change) ? 'update' : 'none',
+    before,
+    after,
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+  };
+}
+
 async function plan(ctx: PhaseContext): Promise<Step[]> {
   const { client, clock } = requireCrm(ctx, 'configure-mailboxes');
   const settings = mailboxSettings(ctx.config);
@@ -153,105 +208,28 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
         }
       : {}),
   });
-  const found = await readProfilesByName(client, settings.profileName);
-  const profilePlan = planProfile(settings, found);
-  const tenantProblem = found.length === 1 ? tenantWarning(found[0], tenantId) : undefined;
-  const profileStep = {
-    id: PROFILE_STEP_ID,
-    title: `Email server profile "${settings.profileName}" (Exchange Online (Hybrid))`,
-    target: settings.profileName,
-  };
-  let profileId: string | undefined;
-  if (profilePlan.kind === 'conflict') {
-    steps.push({
-      ...profileStep,
-      action: 'none',
-      before: profilePlan.profiles.map(profileSummary),
-      after: null,
-      note: profilePlan.message,
-    });
-    return steps;
-  } else if (profilePlan.kind === 'create') {
-    steps.push({ ...profileStep, action: 'create', before: null, after: profilePlan.body });
-    profileId = NEW_PROFILE;
-  } else if (profilePlan.kind === 'update') {
-    profileId = profilePlan.profile.emailserverprofileid;
-    steps.push({
-      ...profileStep,
-      action: 'update',
-      before: profileSummary(profilePlan.profile),
-      after: profilePlan.differences,
-      ...(tenantProblem ? { note: tenantProblem } : {}),
-    });
-  } else {
-    profileId = profilePlan.profile.emailserverprofileid;
-    steps.push({
-      ...profileStep,
-      action: 'none',
-      before: profileSummary(profilePlan.profile),
-      after: profileSummary(profilePlan.profile),
-      ...(tenantProblem ? { note: tenantProblem } : {}),
-    });
-  }
+  const profile = planProfileStep(settings, await readProfileChange(client, settings, tenantId));
+  steps.push(profile.step);
+  // A conflict stops the plan where apply would stop.
+  if (!profile.profileId) return steps;
+  const profileId = profile.profileId;
   if (settings.organizationDefault) {
-    const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
-      `organizations(${caller.organizationId})?$select=_defaultemailserverprofileid_value`,
-    );
-    const before = org._defaultemailserverprofileid_value ?? null;
+    const before = await readOrganizationDefaultProfile(client, caller.organizationId);
     steps.push({
-      id: 'crm.organization-default-profile',
-      title: 'Default email server profile of the organization',
+      ...ORGANIZATION_DEFAULT_STEP,
       target: caller.organizationId,
-      action: profileId !== NEW_PROFILE && sameId(before, profileId) ? 'none' : 'update',
+      action: organizationDefaultNeeded(before, profileId) ? 'update' : 'none',
       before,
       after: settings.profileName,
     });
   }
   const selection = await selectMailboxes(client, settings);
   const canApprove = caller.privileges[APPROVE_PRIVILEGE] ?? false;
-  const name = profileNamer(profileId === NEW_PROFILE ? undefined : profileId, settings);
-  let tests = 0;
-  for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId, settings, canApprove, now: clock.now() });
-    const before = describeSettings(record, name);
-    const after = { ...before };
-    if ('incomingemaildeliverymethod' in change.settings) after.incoming = 'Server-Side Synchronization';
-    if ('outgoingemaildeliverymethod' in change.settings) after.outgoing = 'Server-Side Synchronization';
-    if ('actdeliverymethod' in change.settings) after.act = 'Server-Side Synchronization';
-    if ('emailserverprofile@odata.bind' in change.settings) after.profile = settings.profileName;
-    if (change.approve) after.approval = 'Approved';
-    if (change.test) tests++;
-    const notes = [
-      change.test
-        ? 'Test & Enable will be scheduled'
-        : change.awaitTest
-          ? 'waits for the Test & Enable already scheduled'
-          : '',
-      change.approvalBlocked
-        ? `cannot approve: the runner lacks ${APPROVE_PRIVILEGE} (${EMAIL_PRIVILEGES[APPROVE_PRIVILEGE]})`
-        : '',
-    ].filter(Boolean);
-    steps.push({
-      id: `mailbox.${record.address || record.id}`,
-      title: `Mailbox ${record.address || record.name}`,
-      target: record.address || record.id,
-      action: hasWrites(change) ? 'update' : 'none',
-      before,
-      after,
-      ...(notes.length ? { note: notes.join('; ') } : {}),
-    });
-  }
-  for (const address of selection.missing) {
-    steps.push({
-      id: `mailbox.${address}`,
-      title: `Mailbox ${address}`,
-      target: address,
-      action: 'none',
-      before: null,
-      after: null,
-      note: 'no mailbox with this address in D365',
-    });
-  }
+  const name = profileNamer(profileId === PROFILE_TO_CREATE ? undefined : profileId, settings);
+  const { changes, tests } = diffMailboxes(selection.records, { profileId, settings, canApprove }, clock.now());
+  for (const record of selection.records) steps.push(planMailboxStep(record, changes.get(record.id)!, name, settings));
+  for (const address of selection.missing)
+    steps.push({ ...missingMailbox(address), action: 'none', note: 'no mailbox with this address in D365' });
   steps.push({
     id: 'crm.test-and-enable',
     title: 'Test & Enable',
@@ -285,31 +263,27 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
     );
   }
 
-  const profile = await ctx.host.group('D365: email server profile', () =>
-    ensureProfile(client, settings, tenantIdOf(ctx), log),
+  const tenantId = tenantIdOf(ctx);
+  const profile = await ctx.host.group('D365: email server profile', async () =>
+    ensureProfile(client, settings, await readProfileChange(client, settings, tenantId), log),
   );
   results.push(profile.result);
   if (!profile.profileId) return { results, outputs };
   const profileId = profile.profileId;
   outputs['email-server-profile-id'] = profileId;
   if (settings.organizationDefault)
-    results.push(await ensureOrganizationDefault(client, caller.organizationId, profileId, settings, true));
+    results.push(await ensureOrganizationDefault(client, caller.organizationId, profileId, settings));
 
   const selection = await ctx.host.group('D365: mailboxes', () => selectMailboxes(client, settings));
   log.info(`Selected ${selection.records.length} mailboxes (${settings.select})`);
   const records = new Map(selection.records.map((r) => [r.id, r]));
   const name = profileNamer(profileId, settings);
   const before = new Map(selection.records.map((r) => [r.id, describeSettings(r, name)]));
-  const baselines = new Map<string, string | null>();
-  const changes = new Map<string, MailboxChange>();
-  const now = clock.now();
-  const testAt = testScheduleTime(now);
-  for (const record of selection.records) {
-    const change = mailboxChange(record, { profileId, settings, canApprove, now });
-    changes.set(record.id, change);
-    // Scheduled now: a completion at or after the postpone time written; scheduled earlier: a newer completion.
-    if (change.awaitTest) baselines.set(record.id, change.test ? testAt : thresholdAfter(record.completedOn));
-  }
+  const { changes, baselines, testAt } = diffMailboxes(
+    selection.records,
+    { profileId, settings, canApprove },
+    clock.now(),
+  );
 
   const written = await ctx.host.group('D365: mailbox settings', () =>
     writeMailboxChanges(client, selection.records, changes, settings, log, testAt),

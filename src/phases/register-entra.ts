@@ -11,11 +11,8 @@ import { DYNAMICS_APP_ID } from '../config/schema.js';
 import {
   keysForCertificate,
   mergeServicePrincipalNames,
-  planAddKey,
   summarizeKey,
-  wantedServicePrincipalNames,
   type CertificateFacts,
-  type KeyCredential,
 } from '../graph/key-credentials.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import {
@@ -32,6 +29,13 @@ import {
 } from './entra/common.js';
 import { requireEntra, type EntraServices } from './entra/services.js';
 import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
+import {
+  certificateRefusal,
+  diffRegisterEntra,
+  type KeyChange,
+  type NamesChange,
+  type RegisterEntraWanted,
+} from './entra/register-diff.js';
 
 const PHASE_ID = 'register-entra';
 const STEPS = {
@@ -50,77 +54,97 @@ function newKeyNote(cert: CertificateFacts, existing: number): string {
   );
 }
 
-function certificateProblem(ctx: PhaseContext, cert: CertificateFacts | undefined): string | undefined {
-  if (!cert) {
-    return 'register-entra needs the new certificate: pass the PFX (--pfx FILE or --pfx-base64-env VAR, with --password-env VAR)';
+const absentError = (thumbprint: string) =>
+  `${thumbprint} is not among the key credentials and no certificate was given to add it: pass the PFX`;
+
+/** What the run asks for: its certificate (or an earlier run's thumbprint) and the configured names. */
+function wantedOf(ctx: PhaseContext, certificate: CertificateFacts | undefined): RegisterEntraWanted {
+  return {
+    certificate,
+    thumbprint: normalizeThumbprint(ctx.inputs.thumbprint),
+    appId: DYNAMICS_APP_ID,
+    rootDomain: ctx.config.tenant.rootDomain,
+    ensureDomainSpn: ctx.config.tenant.ensureDomainSpn,
+  };
+}
+
+/** Read → state → changes: the one decision plan renders and apply executes. */
+async function readAndDiff(ctx: PhaseContext, entra: EntraServices, cert: CertificateFacts | undefined) {
+  const state = await readCloudState(ctx, entra);
+  const changes = diffRegisterEntra(
+    { keys: state.keys, servicePrincipalNames: state.servicePrincipal.servicePrincipalNames },
+    wantedOf(ctx, cert),
+    ctx.now,
+  );
+  return { state, changes };
+}
+
+/** The two read steps (tenant, service principal), without plan's action or apply's status. */
+function readSteps(ctx: PhaseContext, state: CloudState) {
+  return {
+    tenant: {
+      ...STEPS.tenant,
+      target: `tenant ${state.organization.id}`,
+      before: { configured: configuredTenant(ctx.config) },
+      after: { tenantId: state.organization.id, displayName: state.organization.displayName },
+    },
+    servicePrincipal: {
+      ...STEPS.servicePrincipal,
+      target: spTarget(state),
+      before: null,
+      after: { id: state.servicePrincipal.id, displayName: state.servicePrincipal.displayName },
+    },
+  };
+}
+
+function planKeyStep(ctx: PhaseContext, state: CloudState, change: KeyChange): Step {
+  const before = summaries(state.keys, ctx.now);
+  const base = { ...STEPS.key, target: spTarget(state), before };
+  switch (change.kind) {
+    case 'refuse':
+      return { ...base, action: 'check', after: before, note: change.reason };
+    case 'absent':
+      return { ...base, action: 'check', after: before, note: absentError(change.thumbprint) };
+    case 'present':
+      return {
+        ...base,
+        action: 'none',
+        after: before,
+        note: `${change.thumbprint} is already key ${change.key.keyId}: nothing to send`,
+      };
+    case 'add': {
+      const pending = summarizeKey({ ...change.newKey, keyId: '(assigned by Graph)' }, ctx.now);
+      return {
+        ...base,
+        action: 'create',
+        after: [...before, pending],
+        note: newKeyNote(change.certificate, state.keys.length),
+      };
+    }
   }
-  if (cert.notAfter.getTime() <= ctx.now.getTime()) {
-    return `the certificate ${cert.thumbprint} expired on ${cert.notAfter.toISOString()}: renew it first; nothing was changed`;
-  }
-  return undefined;
+}
+
+function planNamesStep(state: CloudState, names: NamesChange): Step {
+  return {
+    ...STEPS.names,
+    target: spTarget(state),
+    action: names.added.length ? 'update' : 'none',
+    before: names.current,
+    after: names.names,
+    ...(names.added.length ? { note: `adds ${names.added.join(', ')}` } : {}),
+  };
 }
 
 async function plan(ctx: PhaseContext): Promise<Step[]> {
   const entra = requireEntra(ctx, PHASE_ID);
-  const cert = newCertificate(ctx);
-  const problem = certificateProblem(ctx, cert);
-  const state = await readCloudState(ctx, entra);
-  const target = spTarget(state);
-  const steps: Step[] = [
-    {
-      ...STEPS.tenant,
-      target: `tenant ${state.organization.id}`,
-      action: 'check',
-      before: { configured: configuredTenant(ctx.config) },
-      after: { tenantId: state.organization.id, displayName: state.organization.displayName },
-    },
-    {
-      ...STEPS.servicePrincipal,
-      target,
-      action: 'check',
-      before: null,
-      after: { id: state.servicePrincipal.id, displayName: state.servicePrincipal.displayName },
-    },
+  const { state, changes } = await readAndDiff(ctx, entra, newCertificate(ctx));
+  const read = readSteps(ctx, state);
+  return [
+    { ...read.tenant, action: 'check' },
+    { ...read.servicePrincipal, action: 'check' },
+    planKeyStep(ctx, state, changes.key),
+    planNamesStep(state, changes.names),
   ];
-  const before = summaries(state.keys, ctx.now);
-  if (problem || !cert) {
-    steps.push({ ...STEPS.key, target, action: 'check', before, after: before, note: problem });
-  } else {
-    const add = planAddKey(state.keys, cert, ctx.now);
-    if (add.present) {
-      steps.push({
-        ...STEPS.key,
-        target,
-        action: 'none',
-        before,
-        after: before,
-        note: `${cert.thumbprint} is already key ${add.present.keyId}: nothing to send`,
-      });
-    } else {
-      const pending = { ...summarizeKey({ ...add.newKey!, keyId: '(assigned by Graph)' }, ctx.now) };
-      steps.push({
-        ...STEPS.key,
-        target,
-        action: 'create',
-        before,
-        after: [...before, pending],
-        note: newKeyNote(cert, state.keys.length),
-      });
-    }
-  }
-  const names = mergeServicePrincipalNames(
-    state.servicePrincipal.servicePrincipalNames,
-    wantedServicePrincipalNames(DYNAMICS_APP_ID, ctx.config.tenant.rootDomain, ctx.config.tenant.ensureDomainSpn),
-  );
-  steps.push({
-    ...STEPS.names,
-    target,
-    action: names.added.length ? 'update' : 'none',
-    before: state.servicePrincipal.servicePrincipalNames,
-    after: names.names,
-    ...(names.added.length ? { note: `adds ${names.added.join(', ')}` } : {}),
-  });
-  return steps;
 }
 
 interface KeyOutcome {
@@ -128,36 +152,53 @@ interface KeyOutcome {
   keyId?: string;
 }
 
+/** The key step's id, title, target and the keys before, which every outcome of it records. */
+type KeyStepBase = Pick<StepResult, 'id' | 'title' | 'target' | 'before'>;
+
+async function applyKeyChange(
+  ctx: PhaseContext,
+  entra: EntraServices,
+  state: CloudState,
+  change: KeyChange,
+): Promise<KeyOutcome> {
+  const before = summaries(state.keys, ctx.now);
+  const base: KeyStepBase = { ...STEPS.key, target: spTarget(state), before };
+  switch (change.kind) {
+    case 'refuse':
+      return { result: { ...base, status: 'failed', after: before, error: change.reason } };
+    case 'absent':
+      return { result: { ...base, status: 'failed', after: before, error: absentError(change.thumbprint) } };
+    case 'present':
+      ctx.host.log.info(`Entra ID: ${change.thumbprint} is already key ${change.key.keyId}; nothing sent`);
+      return {
+        result: {
+          ...base,
+          status: 'unchanged',
+          after: before,
+          evidence: { keyId: change.key.keyId, thumbprint: change.thumbprint },
+        },
+        keyId: change.key.keyId,
+      };
+    case 'add':
+      return addKey(ctx, entra, state, change, base);
+  }
+}
+
 async function addKey(
   ctx: PhaseContext,
   entra: EntraServices,
   state: CloudState,
-  cert: CertificateFacts,
+  change: Extract<KeyChange, { kind: 'add' }>,
+  base: KeyStepBase,
 ): Promise<KeyOutcome> {
-  const target = spTarget(state);
-  const before = summaries(state.keys, ctx.now);
-  const add = planAddKey(state.keys, cert, ctx.now);
-  if (add.present) {
-    ctx.host.log.info(`Entra ID: ${cert.thumbprint} is already key ${add.present.keyId}; nothing sent`);
-    return {
-      result: {
-        ...STEPS.key,
-        target,
-        status: 'unchanged',
-        before,
-        after: before,
-        evidence: { keyId: add.present.keyId, thumbprint: cert.thumbprint },
-      },
-      keyId: add.present.keyId,
-    };
-  }
+  const cert = change.certificate;
   const spId = state.servicePrincipal.id;
   ctx.host.log.info(`Entra ID: ${newKeyNote(cert, state.keys.length)}`);
   let form: ResendForm;
   try {
-    ({ form } = await patchKeyCredentials(entra, spId, add.payload!, ctx.host.log));
+    ({ form } = await patchKeyCredentials(entra, spId, change.payload, ctx.host.log));
   } catch (error) {
-    return { result: await failedWithKeysRead(ctx, entra, state, errorText(error)) };
+    return { result: await failedWithKeysRead(ctx, entra, state, base, errorText(error)) };
   }
   const check = await readBackUntil(
     entra,
@@ -187,10 +228,8 @@ async function addKey(
       : `the new key ${cert.thumbprint} is not there`;
     return {
       result: {
-        ...STEPS.key,
-        target,
+        ...base,
         status: 'failed',
-        before,
         after,
         evidence,
         error: `Graph accepted the PATCH, but after ${check.reads} read(s) ${why}`,
@@ -198,7 +237,7 @@ async function addKey(
     };
   }
   ctx.host.log.info(`Entra ID: key ${added!.keyId} added and read back`);
-  return { result: { ...STEPS.key, target, status: 'changed', before, after, evidence }, keyId: added!.keyId };
+  return { result: { ...base, status: 'changed', after, evidence }, keyId: added!.keyId };
 }
 
 /** A failed PATCH: the keys are read again so the record shows whether the list is intact. */
@@ -206,10 +245,9 @@ async function failedWithKeysRead(
   ctx: PhaseContext,
   entra: EntraServices,
   state: CloudState,
+  base: KeyStepBase,
   error: string,
 ): Promise<StepResult> {
-  const target = spTarget(state);
-  const before = summaries(state.keys, ctx.now);
   let after: unknown = null;
   let evidence: unknown;
   try {
@@ -220,34 +258,35 @@ async function failedWithKeysRead(
   } catch (readError) {
     evidence = { keysReadAfterFailure: `could not read: ${errorText(readError)}` };
   }
-  return { ...STEPS.key, target, status: 'failed', before, after, evidence, error };
+  return { ...base, status: 'failed', after, evidence, error };
 }
 
-async function ensureNames(ctx: PhaseContext, entra: EntraServices, state: CloudState): Promise<StepResult> {
+async function applyNamesChange(
+  ctx: PhaseContext,
+  entra: EntraServices,
+  state: CloudState,
+  names: NamesChange,
+): Promise<StepResult> {
   const target = spTarget(state);
-  const current = state.servicePrincipal.servicePrincipalNames;
-  const wanted = wantedServicePrincipalNames(
-    DYNAMICS_APP_ID,
-    ctx.config.tenant.rootDomain,
-    ctx.config.tenant.ensureDomainSpn,
-  );
-  const merged = mergeServicePrincipalNames(current, wanted);
-  if (!merged.added.length) return { ...STEPS.names, target, status: 'unchanged', before: current, after: current };
-  ctx.host.log.info(`Entra ID: adding service principal name(s) ${merged.added.join(', ')}`);
+  const current = names.current;
+  if (!names.added.length) return { ...STEPS.names, target, status: 'unchanged', before: current, after: current };
+  ctx.host.log.info(`Entra ID: adding service principal name(s) ${names.added.join(', ')}`);
   try {
-    await entra.graph.updateServicePrincipal(state.servicePrincipal.id, { servicePrincipalNames: merged.names });
+    await entra.graph.updateServicePrincipal(state.servicePrincipal.id, { servicePrincipalNames: names.names });
   } catch (error) {
     return { ...STEPS.names, target, status: 'failed', before: current, after: null, error: errorText(error) };
   }
+  // Read back until every wanted name is there (compared without case, as in the diff).
+  const stillMissing = (after: string[]) => mergeServicePrincipalNames(after, names.wanted).added;
   let after: string[] = [];
   let reads = 0;
   for (; reads < entra.verifyAttempts;) {
     reads++;
     after = (await entra.graph.getServicePrincipalByAppId(DYNAMICS_APP_ID))?.servicePrincipalNames ?? [];
-    if (!mergeServicePrincipalNames(after, wanted).added.length) break;
+    if (!stillMissing(after).length) break;
     if (reads < entra.verifyAttempts) await entra.sleep(entra.verifyDelayMs);
   }
-  const missing = mergeServicePrincipalNames(after, wanted).added;
+  const missing = stillMissing(after);
   const evidence = { verifiedBy: `GET /v1.0/servicePrincipals(appId='${DYNAMICS_APP_ID}')`, reads };
   if (missing.length) {
     return {
@@ -284,76 +323,41 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
   } catch (error) {
     return fail('key', 'certificate', errorText(error));
   }
-  const givenThumbprint = normalizeThumbprint(ctx.inputs.thumbprint);
-  const problem = cert || !givenThumbprint ? certificateProblem(ctx, cert) : undefined;
-  if (problem) return fail('key', ctx.certificate?.source ?? 'certificate', problem);
+  // A refusal that does not depend on the service principal stops the phase before its first Graph call.
+  const refusal = certificateRefusal(wantedOf(ctx, cert), ctx.now);
+  if (refusal) return fail('key', ctx.certificate?.source ?? 'certificate', refusal);
 
-  let state: CloudState;
+  let read: Awaited<ReturnType<typeof readAndDiff>>;
   try {
-    state = await readCloudState(ctx, entra);
+    read = await readAndDiff(ctx, entra, cert);
   } catch (error) {
     const step = failedReadStep(error) === STEPS.tenant.id ? 'tenant' : 'servicePrincipal';
     return fail(step, `tenant ${configuredTenant(ctx.config)}`, errorText(error));
   }
-  const target = spTarget(state);
+  const { state, changes } = read;
+  const steps = readSteps(ctx, state);
+  results.push({ ...steps.tenant, status: 'unchanged' });
   results.push({
-    ...STEPS.tenant,
-    target: `tenant ${state.organization.id}`,
+    ...steps.servicePrincipal,
     status: 'unchanged',
-    before: { configured: configuredTenant(ctx.config) },
-    after: { tenantId: state.organization.id, displayName: state.organization.displayName },
-  });
-  results.push({
-    ...STEPS.servicePrincipal,
-    target,
-    status: 'unchanged',
-    before: null,
-    after: { id: state.servicePrincipal.id, displayName: state.servicePrincipal.displayName, keys: state.keys.length },
+    after: { ...steps.servicePrincipal.after, keys: state.keys.length },
   });
 
-  let outcome: KeyOutcome;
-  if (cert) {
-    outcome = await addKey(ctx, entra, state, cert);
-  } else {
-    // No PFX, only the thumbprint of an earlier run: confirm the key is there, add nothing.
-    const present: KeyCredential | undefined = keysForCertificate(state.keys, givenThumbprint!)[0];
-    const before = summaries(state.keys, ctx.now);
-    outcome = present
-      ? {
-          result: {
-            ...STEPS.key,
-            target,
-            status: 'unchanged',
-            before,
-            after: before,
-            evidence: { keyId: present.keyId, thumbprint: givenThumbprint },
-          },
-          keyId: present.keyId,
-        }
-      : {
-          result: {
-            ...STEPS.key,
-            target,
-            status: 'failed',
-            before,
-            after: before,
-            error: `${givenThumbprint} is not among the key credentials and no certificate was given to add it: pass the PFX`,
-          },
-        };
-  }
+  const outcome = await applyKeyChange(ctx, entra, state, changes.key);
   results.push(outcome.result);
   if (outcome.result.status === 'failed') {
-    results.push(skipped(STEPS.names.id, STEPS.names.title, target, `${STEPS.key.title} failed`));
+    results.push(skipped(STEPS.names.id, STEPS.names.title, spTarget(state), `${STEPS.key.title} failed`));
     return { results, outputs: {} };
   }
-  results.push(await ensureNames(ctx, entra, state));
+  results.push(await applyNamesChange(ctx, entra, state, changes.names));
   if (results.some((r) => r.status === 'failed')) return { results, outputs: {} };
+  const key = changes.key as Extract<KeyChange, { kind: 'present' | 'add' }>;
   return {
     results,
     outputs: {
       'tenant-id': state.organization.id,
       'key-id': outcome.keyId!,
-      thumbprint: cert?.thumbprint ?? givenThumbprint!,
+      thumbprint: key.kind === 'add' ? key.certificate.thumbprint : key.thumbprint,
     },
   };
 }

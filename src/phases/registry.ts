@@ -1,6 +1,6 @@
 // Every phase the toolkit has, in the zero-downtime renewal order of DESIGN.md.
 import type { Phase, PhaseId } from './phase.js';
-import { createPreflightPhase } from './preflight.js';
+import { createPreflightPhase } from './preflight/preflight-phase.js';
 import { configCheck } from './preflight/config-check.js';
 import { certificateCheck } from './preflight/certificate-check.js';
 import { deadlineCheck } from './preflight/deadline-check.js';

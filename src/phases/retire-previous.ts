@@ -10,7 +10,7 @@
 //   verified             "true" only when the verify phase passed (its output `verified`)
 //   verified-thumbprint  optional: the certificate verify checked (its output); must equal thumbprint
 import { DYNAMICS_APP_ID } from '../config/schema.js';
-import { keyThumbprint, planRetire, type KeyCredential, type RetirePlan } from '../graph/key-credentials.js';
+import { keyThumbprint, type KeyCredential, type RetirePlan } from '../graph/key-credentials.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import {
   configuredTenant,
@@ -26,6 +26,7 @@ import {
 } from './entra/common.js';
 import { requireEntra } from './entra/services.js';
 import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
+import { diffRetirePrevious, verifyGate, type RetireWanted } from './entra/retire-diff.js';
 
 const PHASE_ID = 'retire-previous';
 const STEP = { id: 'entra.retire-keys', title: 'Remove superseded key credentials' } as const;
@@ -49,17 +50,14 @@ function currentThumbprint(ctx: PhaseContext): { thumbprint?: string; problem?: 
   };
 }
 
-/** Why apply may not remove anything yet (verify has not passed for this certificate), or undefined. */
-function verifyGate(ctx: PhaseContext, thumbprint: string): string | undefined {
-  const verified = ctx.inputs.verified;
-  if (verified !== 'true') {
-    return `retire-previous removes keys only after a passing verify: pass verified=true (the verify phase's output)${verified ? `; got verified=${verified}` : ''}; nothing was removed`;
-  }
-  const checked = ctx.inputs['verified-thumbprint'];
-  if (checked && normalizeThumbprint(checked) !== thumbprint) {
-    return `verify passed for ${checked}, not for the current certificate ${thumbprint}: run verify for it first; nothing was removed`;
-  }
-  return undefined;
+/** What the run asks for: the current certificate, verify's outputs, and retire.expiredKeys. */
+function wantedOf(ctx: PhaseContext, thumbprint: string): RetireWanted {
+  return {
+    thumbprint,
+    verified: ctx.inputs.verified,
+    verifiedThumbprint: ctx.inputs['verified-thumbprint'],
+    expiredKeysOfOthers: ctx.config.retire.expiredKeys,
+  };
 }
 
 const spTarget = (state: CloudState) => `service principal ${state.servicePrincipal.id} (appId ${DYNAMICS_APP_ID})`;
@@ -75,6 +73,15 @@ function describePlan(plan: RetirePlan): { remove: unknown[]; keep: unknown[] } 
   return { remove: plan.remove.map(line), keep: plan.keep.map(line) };
 }
 
+function tenantStep(ctx: PhaseContext, state: CloudState) {
+  return {
+    ...TENANT_STEP,
+    target: `tenant ${state.organization.id}`,
+    before: { configured: configuredTenant(ctx.config) },
+    after: { tenantId: state.organization.id },
+  };
+}
+
 function planWords(plan: RetirePlan): string {
   if (plan.refused) return plan.refused;
   if (!plan.remove.length) return 'nothing to remove';
@@ -86,20 +93,11 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   const current = currentThumbprint(ctx);
   if (!current.thumbprint) throw new Error(current.problem);
   const state = await readCloudState(ctx, entra);
-  const retire = planRetire(state.keys, current.thumbprint, ctx.now, {
-    expiredKeysOfOthers: ctx.config.retire.expiredKeys,
-  });
-  const gate = verifyGate(ctx, current.thumbprint);
+  const { gate, retire } = diffRetirePrevious(state.keys, wantedOf(ctx, current.thumbprint), ctx.now);
   const before = summaries(state.keys, ctx.now);
   const after = summaries(retire.refused ? state.keys : retire.keep.map((d) => d.key), ctx.now);
   return [
-    {
-      ...TENANT_STEP,
-      target: `tenant ${state.organization.id}`,
-      action: 'check',
-      before: { configured: configuredTenant(ctx.config) },
-      after: { tenantId: state.organization.id },
-    },
+    { ...tenantStep(ctx, state), action: 'check' },
     {
       ...STEP,
       target: spTarget(state),
@@ -124,7 +122,8 @@ async function retireKeys(ctx: PhaseContext): Promise<PhaseOutcome> {
     };
   }
   const thumbprint = current.thumbprint;
-  const gate = verifyGate(ctx, thumbprint);
+  // verify's verdict is known before anything is read: without it nothing is read or removed.
+  const gate = verifyGate(wantedOf(ctx, thumbprint));
   if (gate)
     return {
       results: [
@@ -153,16 +152,10 @@ async function retireKeys(ctx: PhaseContext): Promise<PhaseOutcome> {
     }
     return { results, outputs: {} };
   }
-  results.push({
-    ...TENANT_STEP,
-    target: `tenant ${state.organization.id}`,
-    status: 'unchanged',
-    before: { configured: configuredTenant(ctx.config) },
-    after: { tenantId: state.organization.id },
-  });
+  results.push({ ...tenantStep(ctx, state), status: 'unchanged' });
   const target = spTarget(state);
   const before = summaries(state.keys, ctx.now);
-  const retire = planRetire(state.keys, thumbprint, ctx.now, { expiredKeysOfOthers: ctx.config.retire.expiredKeys });
+  const { retire } = diffRetirePrevious(state.keys, wantedOf(ctx, thumbprint), ctx.now);
   const decisions = describePlan(retire);
   if (retire.refused) {
     results.push({

@@ -4,26 +4,31 @@
 // sync works with the current certificate (it schedules a test; no setting is written). Other phases add
 // their readbacks through services.verifyReadbacks, or hand them over as inputs named readback-<phase>
 // (JSON: StepResult[] or { results: StepResult[] }); verify collects them all into one report.
-import { APPROVAL, INCOMING_DELIVERY, OUTGOING_DELIVERY, ACT_DELIVERY, sameId } from '../crm/entities.js';
 import { loadPfx, sha1Thumbprint } from '../cert/index.js';
 import type { CrmServices } from '../crm/services.js';
 import type { InputDefinition } from '../hosts/host.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
-import {
-  describeSettings,
-  healthy,
-  testSchedulePatch,
-  testScheduleTime,
-  wantedDirections,
-} from './mailboxes/changes.js';
+import { describeSettings, healthy, profileNamer, testSchedulePatch, testScheduleTime } from './mailboxes/changes.js';
 import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
-
 import { awaitTests, testFailed } from './mailboxes/poll.js';
-import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
-import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
-import { selectMailboxes, type MailboxRecord } from './mailboxes/select.js';
-import { mailboxSettings, type MailboxSettings } from './mailboxes/settings.js';
+import { readOrganizationDefaultProfile, readProfilesByName } from './mailboxes/profile.js';
+import {
+  mailboxResult,
+  missingMailboxResult,
+  ORGANIZATION_DEFAULT_STEP,
+  summaryMarkdown,
+  type MailboxOutcome,
+} from './mailboxes/report.js';
+import { selectMailboxes } from './mailboxes/select.js';
+import { mailboxSettings } from './mailboxes/settings.js';
+import {
+  evaluateOrganizationDefault,
+  evaluateProfile,
+  mailboxVerdict,
+  retestTargets,
+  setupProblems,
+} from './mailboxes/verify-evaluate.js';
 
 /** A readback another phase contributes to verify (Entra key, server thumbprints, S2S settings, ...). */
 export interface VerifyReadback {
@@ -52,22 +57,6 @@ function retestWanted(ctx: PhaseContext): boolean {
   const value = (ctx.inputs.retest ?? ctx.host.getInput(RETEST_INPUT) ?? 'true').trim().toLowerCase();
   if (!['true', 'false'].includes(value)) throw new Error(`input retest must be true or false, not ${value}`);
   return value === 'true';
-}
-
-/** What is not as configure-mailboxes leaves it, in words. */
-function setupProblems(record: MailboxRecord, profileId: string | undefined, settings: MailboxSettings): string[] {
-  const problems: string[] = [];
-  if (record.incoming !== INCOMING_DELIVERY.serverSideSync)
-    problems.push('incoming email is not on server-side synchronization');
-  if (record.outgoing !== OUTGOING_DELIVERY.serverSideSync)
-    problems.push('outgoing email is not on server-side synchronization');
-  if (wantedDirections(record, settings).act && record.act !== ACT_DELIVERY.serverSideSync) {
-    problems.push('appointments, contacts and tasks are not on server-side synchronization');
-  }
-  if (!profileId || !sameId(record.profileId, profileId))
-    problems.push(`the mailbox does not use the profile "${settings.profileName}"`);
-  if (settings.approve && record.approval !== APPROVAL.approved) problems.push('the email address is not approved');
-  return problems;
 }
 
 /** Readbacks handed over as inputs: readback-<phase> = JSON. */
@@ -161,73 +150,33 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
     title: `Email server profile "${settings.profileName}"`,
     target: settings.profileName,
   };
-  const profilePlan = planProfile(settings, await readProfilesByName(client, settings.profileName));
-  let profileId: string | undefined;
-  if (profilePlan.kind === 'unchanged') {
-    profileId = profilePlan.profile.emailserverprofileid;
-    const tenantProblem = tenantWarning(profilePlan.profile, tenantIdOf(ctx));
-    results.push({
-      ...profileBase,
-      status: 'unchanged',
-      before: profileSummary(profilePlan.profile),
-      after: profileSummary(profilePlan.profile),
-      ...(tenantProblem ? { warnings: [tenantProblem] } : {}),
-    });
-  } else if (profilePlan.kind === 'update') {
-    profileId = profilePlan.profile.emailserverprofileid;
-    results.push({
-      ...profileBase,
-      status: 'failed',
-      before: profileSummary(profilePlan.profile),
-      after: profilePlan.differences,
-      error: `the profile differs from the configuration in ${Object.keys(profilePlan.differences).join(', ')}: run configure-mailboxes`,
-    });
-  } else {
-    results.push({
-      ...profileBase,
-      status: 'failed',
-      before: null,
-      after: null,
-      error: profilePlan.kind === 'create' ? 'there is no such profile: run configure-mailboxes' : profilePlan.message,
-    });
-  }
+  const found = await readProfilesByName(client, settings.profileName);
+  const profile = evaluateProfile(settings, found, tenantIdOf(ctx));
+  const profileId = profile.profileId;
+  results.push({ ...profileBase, ...profile.finding });
   if (settings.organizationDefault && profileId) {
-    const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
-      `organizations(${me.OrganizationId})?$select=_defaultemailserverprofileid_value`,
-    );
-    const current = org._defaultemailserverprofileid_value ?? null;
+    const current = await readOrganizationDefaultProfile(client, me.OrganizationId);
     results.push({
-      id: 'crm.organization-default-profile',
-      title: 'Default email server profile of the organization',
+      ...ORGANIZATION_DEFAULT_STEP,
       target: me.OrganizationId,
-      status: sameId(current, profileId) ? 'unchanged' : 'failed',
-      before: current,
-      after: current,
-      ...(sameId(current, profileId)
-        ? {}
-        : { error: `the organization's default profile is not "${settings.profileName}": run configure-mailboxes` }),
+      ...evaluateOrganizationDefault(current, profileId, settings),
     });
   }
 
   const selection = await ctx.host.group('D365: mailboxes', () => selectMailboxes(client, settings));
   const records = new Map(selection.records.map((r) => [r.id, r]));
-  const name = (id: string | null) =>
-    !id ? '(none)' : profileId && sameId(id, profileId) ? settings.profileName : `another profile (${id})`;
+  const name = profileNamer(profileId, settings);
   const problems = new Map(selection.records.map((r) => [r.id, setupProblems(r, profileId, settings)]));
   const baselines = new Map<string, string | null>();
   const writeErrors = new Map<string, string>();
-  if (retest && settings.testAndEnable) {
-    const ready = selection.records.filter((r) => problems.get(r.id)!.length === 0);
+  const retestNow = retestTargets(selection.records, problems, retest, settings);
+  if (retestNow.length) {
     const testAt = testScheduleTime(clock.now());
     const outcome = await client.executeChangeSets(
-      ready.map((r) => ({
+      retestNow.map((r) => ({
         key: r.id,
         operations: [
-          {
-            method: 'PATCH' as const,
-            path: `mailboxes(${r.id})`,
-            body: testSchedulePatch(settings, testAt),
-          },
+          { method: 'PATCH' as const, path: `mailboxes(${r.id})`, body: testSchedulePatch(settings, testAt) },
         ],
       })),
     );
@@ -249,13 +198,13 @@ async function verifyD365(ctx: PhaseContext, results: StepResult[], outputs: Rec
   if (alerts.warning) log.warn(alerts.warning);
 
   const outcomes: MailboxOutcome[] = selection.records.map((record) => {
-    const setup = problems.get(record.id)!;
     const timedOut = tests.timedOut.has(record.id);
     const tested = baselines.has(record.id);
-    const writeError =
-      writeErrors.get(record.id) ??
-      (setup.length ? `not set up: ${setup.join('; ')} — run configure-mailboxes` : undefined);
-    const failed = !!writeError || timedOut || (tested ? testFailed(record, settings) : !healthy(record, settings));
+    const { failed, writeError } = mailboxVerdict(
+      record,
+      { setupProblems: problems.get(record.id)!, scheduleError: writeErrors.get(record.id), tested, timedOut },
+      settings,
+    );
     const described = describeSettings(record, name);
     return {
       record,

@@ -2,16 +2,11 @@
 // service principal, and the service principal names are there. Read-only; verify runs it through
 // services.verifyReadbacks.
 import { DYNAMICS_APP_ID } from '../../config/schema.js';
-import {
-  keysForCertificate,
-  keyState,
-  mergeServicePrincipalNames,
-  wantedServicePrincipalNames,
-} from '../../graph/key-credentials.js';
 import type { StepResult } from '../phase.js';
 import type { VerifyReadback } from '../verify.js';
-import { errorText, failedReadStep, newCertificate, normalizeThumbprint, readCloudState, summaries } from './common.js';
+import { errorText, failedReadStep, newCertificate, normalizeThumbprint, readCloudState } from './common.js';
 import { requireEntra } from './services.js';
+import { evaluateCurrentKey, evaluateServicePrincipalNames } from './verify-evaluate.js';
 
 export const entraReadback: VerifyReadback = {
   id: 'entra',
@@ -52,36 +47,24 @@ export const entraReadback: VerifyReadback = {
       ];
     }
     const results: StepResult[] = [];
-    const keys = keysForCertificate(state.keys, thumbprint);
-    const valid = keys.find((k) => keyState(k, ctx.now) === 'valid');
+    const { servicePrincipal } = state;
     results.push({
       id: 'entra.key-present',
       title: 'The current certificate is a key credential',
-      target: `service principal ${state.servicePrincipal.id}`,
-      status: valid ? 'unchanged' : 'failed',
+      target: `service principal ${servicePrincipal.id}`,
       before: null,
-      after: summaries(keys, ctx.now),
       evidence: { thumbprint, tenantId: state.organization.id },
-      ...(valid
-        ? {}
-        : {
-            error: keys.length
-              ? `the key of ${thumbprint} is not valid now (${keys.map((k) => `${k.startDateTime} – ${k.endDateTime}`).join(', ')})`
-              : `${thumbprint} is not among the key credentials: run register-entra`,
-          }),
+      ...evaluateCurrentKey(state.keys, thumbprint, ctx.now),
     });
-    const missing = mergeServicePrincipalNames(
-      state.servicePrincipal.servicePrincipalNames,
-      wantedServicePrincipalNames(DYNAMICS_APP_ID, ctx.config.tenant.rootDomain, ctx.config.tenant.ensureDomainSpn),
-    ).added;
     results.push({
       id: 'entra.service-principal-names',
       title: 'The service principal names are there',
-      target: `service principal ${state.servicePrincipal.id}`,
-      status: missing.length ? 'failed' : 'unchanged',
+      target: `service principal ${servicePrincipal.id}`,
       before: null,
-      after: state.servicePrincipal.servicePrincipalNames,
-      ...(missing.length ? { error: `missing ${missing.join(', ')}: run register-entra` } : {}),
+      ...evaluateServicePrincipalNames(servicePrincipal.servicePrincipalNames, {
+        appId: DYNAMICS_APP_ID,
+        ...ctx.config.tenant,
+      }),
     });
     return results;
   },

@@ -161,6 +161,12 @@ export const labels = {
   test: (v: number | null) => label(TEST_LABELS, v),
 };
 
+/** Profile id → words, for before/after: the configured profile by name, another by its id. */
+export function profileNamer(profileId: string | undefined, settings: MailboxSettings) {
+  return (id: string | null) =>
+    !id ? '(none)' : profileId && sameId(id, profileId) ? settings.profileName : `another profile (${id})`;
+}
+
 /** The settings of a mailbox in words, for before/after in the run record. */
 export function describeSettings(
   record: MailboxRecord,

@@ -105,6 +105,17 @@ export async function readProfilesByName(client: WebApiClient, name: string): Pr
   return page.value;
 }
 
+/** The organization's default email server profile (Email Configuration Settings › Server Profile), or null. */
+export async function readOrganizationDefaultProfile(
+  client: WebApiClient,
+  organizationId: string,
+): Promise<string | null> {
+  const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
+    `organizations(${organizationId})?$select=_defaultemailserverprofileid_value`,
+  );
+  return org._defaultemailserverprofileid_value ?? null;
+}
+
 export type ProfilePlan =
   | { kind: 'create'; body: Record<string, unknown> }
   | { kind: 'update'; profile: EmailServerProfileRow; differences: Record<string, { before: unknown; after: unknown }> }

@@ -65,16 +65,32 @@ export function tableRow(outcome: MailboxOutcome, settings: MailboxSettings): Ma
   };
 }
 
+/** The step of a selected address that has no mailbox in D365, for plan steps and results alike. */
+export function missingMailbox(address: string) {
+  return { id: `mailbox.${address}`, title: `Mailbox ${address}`, target: address, before: null, after: null };
+}
+
 /** A selected address that has no mailbox in D365. */
 export function missingMailboxResult(address: string): StepResult {
   return {
-    id: `mailbox.${address}`,
-    title: `Mailbox ${address}`,
-    target: address,
+    ...missingMailbox(address),
     status: 'failed',
-    before: null,
-    after: null,
     error: 'no mailbox with this address in D365 (check the spelling, or whether the user exists and has a mailbox)',
+  };
+}
+
+/** The organization-default step of configure-mailboxes and verify. */
+export const ORGANIZATION_DEFAULT_STEP = {
+  id: 'crm.organization-default-profile',
+  title: 'Default email server profile of the organization',
+} as const;
+
+/** A mailbox's step id, title and target, for plan steps and results alike. */
+export function mailboxStep(record: MailboxRecord) {
+  return {
+    id: `mailbox.${record.address || record.id}`,
+    title: `Mailbox ${record.address || record.name}`,
+    target: record.address || record.id,
   };
 }
 
@@ -83,9 +99,7 @@ export function mailboxResult(outcome: MailboxOutcome, settings: MailboxSettings
   const row = tableRow(outcome, settings);
   const diagnosis = outcome.status === 'failed' ? diagnosisOf(outcome) : undefined;
   const result: StepResult = {
-    id: `mailbox.${record.address || record.id}`,
-    title: `Mailbox ${record.address || record.name}`,
-    target: record.address || record.id,
+    ...mailboxStep(record),
     status: outcome.status,
     before: outcome.before,
     after: outcome.after,

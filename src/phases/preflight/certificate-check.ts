@@ -2,7 +2,7 @@
 // bits, covers the names D365 is reached under, and has enough days left.
 import { inspectPfx } from '../../cert/index.js';
 import type { Config } from '../../config/schema.js';
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 
 /** The names the certificate must cover: the config's list, or the host of the organization URL. */
 export function requiredHosts(config: Config): string[] {

@@ -1,6 +1,6 @@
 // Preflight's config part: by the time a phase runs the config has passed its schema, so this
 // records what was checked (deployment, servers, tenant).
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 
 export const configCheck: PreflightCheck = {
   id: 'config',

@@ -1,7 +1,7 @@
 // Preflight's deadline part: the days left until Microsoft ends support for this scenario, as a
 // warning on every run (it needs nothing reachable, so it always runs).
 import { daysUntil, SUPPORT_ENDS, supportDeadlineWarning } from '../../deadlines.js';
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 
 const STEP = { id: 'deadline.end-of-support', title: `Days left until end of support (${SUPPORT_ENDS})` };
 

@@ -3,10 +3,9 @@
 // (configure-exchange fixes it), not a failure; a change apply would refuse (EwsEnabled unset or False without
 // exchange.ews.enableOrganization) fails the check, since the renewal would stop there. When the tenant cannot be
 // read from this runner (no module, no sign-in), the check is skipped with the reason and the line says so.
-import type { StepResult } from '../phase.js';
-import type { PreflightCheck } from '../preflight-check.js';
+import type { PreflightCheck } from './check.js';
 import { countdownFromResult, prepareExchange, runExchange } from '../configure-exchange.js';
-import { ewsCountdownLine } from '../exchange/countdown.js';
+import { evaluateExchangeRead, evaluateExchangeReadFailure } from './exchange-evaluate.js';
 
 const STEP = {
   id: 'exchange.ews-access',
@@ -32,41 +31,9 @@ export const exchangeCheck: PreflightCheck = {
       result = await runExchange(ctx, prepared, 'plan');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const refused = /apply refuses|EwsEnabled of the organization is/.test(reason);
-      const line = ewsCountdownLine(ctx.now, { notRead: refused ? 'see the error' : reason });
-      const step: StepResult = refused
-        ? { ...STEP, status: 'failed', before: null, after: null, error: reason, warnings: [line] }
-        : // Not read is not "fine": the step says why, and the line says the state is unknown.
-          {
-            ...STEP,
-            status: 'not-checked',
-            reason,
-            before: null,
-            after: null,
-            warnings: [line],
-          };
-      return { results: [step] };
+      return { results: [{ ...STEP, before: null, after: null, ...evaluateExchangeReadFailure(reason, ctx.now) }] };
     }
-    const line = countdownFromResult(ctx, result);
-    const pending = result.steps.filter((s) => s.status === 'would-change');
-    const refusal = pending.find((s) => s.message?.startsWith('apply refuses'));
-    const findings = [
-      ...pending.map((s) => `configure-exchange would change: ${s.title}${s.message ? ` (${s.message})` : ''}`),
-      ...result.warnings,
-    ];
-    const read = result.steps.find((s) => s.id === 'read-organization');
-    return {
-      results: [
-        {
-          ...STEP,
-          status: refusal ? 'failed' : 'unchanged',
-          before: null,
-          after: read?.after ?? null,
-          evidence: { steps: result.steps.map((s) => ({ id: s.id, status: s.status })) },
-          ...(refusal ? { error: refusal.message ?? 'configure-exchange would refuse' } : {}),
-          warnings: [line, ...findings],
-        },
-      ],
-    };
+    const finding = evaluateExchangeRead(result, countdownFromResult(ctx, result));
+    return { results: [{ ...STEP, before: null, after: null, ...finding }] };
   },
 };

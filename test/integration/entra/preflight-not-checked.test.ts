@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPreflightPhase } from '../../../src/phases/preflight.js';
+import { createPreflightPhase } from '../../../src/phases/preflight/preflight-phase.js';
 import { entraCheck } from '../../../src/phases/preflight/entra-checks.js';
 import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js';
 import { runPhase } from '../../../src/phases/runner.js';

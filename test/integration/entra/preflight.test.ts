@@ -2,7 +2,7 @@
 // left on the key in use, on the new certificate and until 2027-04-01.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPreflightPhase } from '../../../src/phases/preflight.js';
+import { createPreflightPhase } from '../../../src/phases/preflight/preflight-phase.js';
 import { entraCheck } from '../../../src/phases/preflight/entra-checks.js';
 import { DYNAMICS_APP_ID, type EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';

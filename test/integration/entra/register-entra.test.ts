@@ -344,6 +344,23 @@ describe('register-entra', () => {
     assert.equal(emulator.state.dynamics().keyCredentials.length, 1);
   });
 
+  it('plans from the same decision apply makes: a thumbprint input without a PFX is confirmed, not asked for', async () => {
+    const tenant = (emulator = await startSandbox());
+    const key = tenant.state.addKeyCredential(DYNAMICS_APP_ID, { certificate: current.cert.x509 });
+    const keyStep = async (inputs: Record<string, string>) =>
+      (await registerEntraPhase.plan(phaseContext(tenant, new TestHost(), { inputs }))).find(
+        (s) => s.id === 'entra.key-credential',
+      )!;
+    const present = await keyStep({ thumbprint: current.cert.thumbprint });
+    assert.equal(present.action, 'none');
+    assert.equal(present.note, `${current.cert.thumbprint} is already key ${key.keyId}: nothing to send`);
+    const absent = await keyStep({ thumbprint: previous.cert.thumbprint });
+    assert.equal(absent.action, 'check');
+    assert.match(absent.note ?? '', /not among the key credentials and no certificate was given/);
+    assert.match((await keyStep({})).note ?? '', /needs the new certificate: pass the PFX/);
+    assert.equal(tenant.requestsTo('sp-patch').length, 0);
+  });
+
   it('fails clearly when the run has no Entra service', async () => {
     emulator = await startSandbox();
     const ctx = phaseContext(emulator, new TestHost(), { certificate: current.input, withoutEntra: true });

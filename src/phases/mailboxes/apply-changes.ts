@@ -1,20 +1,15 @@
-// The steps configure-mailboxes and verify share: who runs this, the email server profile, the
-// organization's default profile, and writing the mailbox changes in change sets.
+// configure-mailboxes's apply side: executes the changes mailboxes/diff.ts decided (the email server profile, the
+// organization's default profile, the mailbox changes in change sets) and records who the toolkit runs as.
 import type { WebApiClient, ChangeUnit } from '../../crm/client.js';
 import { CrmError } from '../../crm/errors.js';
-import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, sameId } from '../../crm/entities.js';
+import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES } from '../../crm/entities.js';
 import type { Logger } from '../../hosts/host.js';
 import type { StepResult } from '../phase.js';
 import type { CallerInfo } from './caller.js';
 import { mailboxPatch, type MailboxChange } from './changes.js';
-import {
-  planProfile,
-  profilePatch,
-  profileSummary,
-  readProfilesByName,
-  tenantWarning,
-  type ProfilePlan,
-} from './profile.js';
+import { organizationDefaultNeeded, type ProfileChange } from './diff.js';
+import { profilePatch, profileSummary, readOrganizationDefaultProfile, readProfilesByName } from './profile.js';
+import { ORGANIZATION_DEFAULT_STEP } from './report.js';
 import type { MailboxRecord } from './select.js';
 import type { MailboxSettings } from './settings.js';
 
@@ -47,7 +42,8 @@ export function callerResult(caller: CallerInfo, needed: string[]): StepResult {
 
 export const PROFILE_STEP_ID = 'crm.email-server-profile';
 
-function profileBase(settings: MailboxSettings) {
+/** The profile step's id, title and target, for plan steps and results alike. */
+export function profileBase(settings: MailboxSettings) {
   return {
     id: PROFILE_STEP_ID,
     title: `Email server profile "${settings.profileName}" (Exchange Online (Hybrid))`,
@@ -60,25 +56,15 @@ function maybeLost(error: unknown): boolean {
   return !(error instanceof CrmError) || error.status >= 500;
 }
 
-/** Creates or updates the profile so it matches; returns its id (undefined when it could not). */
+/** Executes the profile change decided by diffProfile (create or update); returns its id (undefined when it could not). */
 export async function ensureProfile(
   client: WebApiClient,
   settings: MailboxSettings,
-  tenantId: string | undefined,
+  change: ProfileChange,
   log: Logger,
 ): Promise<{ result: StepResult; profileId?: string }> {
   const base = profileBase(settings);
-  const found = await readProfilesByName(client, settings.profileName);
-  const plan: ProfilePlan = planProfile(settings, found);
-  const tenantProblem = found.length === 1 ? tenantWarning(found[0], tenantId) : undefined;
-  const warnings = [
-    ...(tenantId
-      ? []
-      : [
-          'no tenant id (tenant.id, or the tenant-id output of register-entra): the profile relies on the deployment’s S2STenantId, unchecked',
-        ]),
-    ...(tenantProblem ? [tenantProblem] : []),
-  ];
+  const { plan, warnings } = change;
   const withWarnings = (result: StepResult): StepResult => (warnings.length ? { ...result, warnings } : result);
   try {
     switch (plan.kind) {
@@ -156,20 +142,11 @@ export async function ensureOrganizationDefault(
   organizationId: string,
   profileId: string,
   settings: MailboxSettings,
-  apply: boolean,
 ): Promise<StepResult> {
-  const base = {
-    id: 'crm.organization-default-profile',
-    title: 'Default email server profile of the organization',
-    target: organizationId,
-  };
+  const base = { ...ORGANIZATION_DEFAULT_STEP, target: organizationId };
   try {
-    const org = await client.get<{ _defaultemailserverprofileid_value: string | null }>(
-      `organizations(${organizationId})?$select=_defaultemailserverprofileid_value`,
-    );
-    const before = org._defaultemailserverprofileid_value ?? null;
-    if (sameId(before, profileId)) return { ...base, status: 'unchanged', before, after: before };
-    if (!apply) return { ...base, status: 'skipped', before, after: profileId };
+    const before = await readOrganizationDefaultProfile(client, organizationId);
+    if (!organizationDefaultNeeded(before, profileId)) return { ...base, status: 'unchanged', before, after: before };
     await client.update('organizations', organizationId, {
       'defaultemailserverprofileid@odata.bind': `/emailserverprofiles(${profileId})`,
     });
