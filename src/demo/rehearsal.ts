@@ -15,7 +15,7 @@ import { runPhase } from '../phases/runner.js';
 import { createServices } from '../phases/services.js';
 import { createEntraServices } from '../phases/entra/services.js';
 import { createCrmServices } from '../crm/services.js';
-import { createWindowsServices } from '../phases/windows/services.js';
+import { createWindowsServices } from '../phases/windows/powershell-service.js';
 import { createExchangeServices } from '../phases/exchange/services.js';
 import { sandboxWindowsTransport } from '../sandbox/d365/index.js';
 import type { DemoCertificate } from '../sandbox/demo-certificates.js';

@@ -13,7 +13,7 @@ import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
 import type { PhaseScriptResult } from '../powershell/types.js';
 import { assertNotExpired, certificateFacts, normalizeThumbprint } from './windows/certificate.js';
 import { adfsServer, SERVER_INPUT } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
 import { GUID_PATTERN } from '../config/formats.js';
 import {
   applyResults,

@@ -13,7 +13,7 @@ import type { PhaseScriptResult } from '../powershell/types.js';
 import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
 import { assertNotExpired, certificateFacts, normalizeThumbprint, windowsPfx } from './windows/certificate.js';
 import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
 import { GUID_PATTERN } from '../config/formats.js';
 import {
   applyResults,

@@ -13,7 +13,7 @@
 // up to 24 hours: the time after which Test & Enable is worth running), ews-state (the countdown line).
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { PowerShellPhaseError, type PhaseScriptResult } from '../powershell/types.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
 import {
   applyResults,
   failedResults,

@@ -12,7 +12,7 @@ import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
 import type { PhaseScriptResult } from '../powershell/types.js';
 import { assertNotExpired, certificateFacts, windowsPfx, type CertificateFacts } from './windows/certificate.js';
 import { installTarget, SERVER_INPUT, type InstallTarget } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
 import {
   applyResults,
   failedResults,

@@ -5,7 +5,7 @@ import type { Host } from '../hosts/host.js';
 import type { PhaseServices } from './phase.js';
 import { createEntraServices } from './entra/services.js';
 import { createExchangeServices } from './exchange/services.js';
-import { createWindowsServices } from './windows/services.js';
+import { createWindowsServices } from './windows/powershell-service.js';
 import { createCrmServices } from '../crm/services.js';
 import { createWebApiInvoker } from '../powershell/webapi.js';
 import { entraReadback } from './entra/verify-readback.js';

@@ -23,7 +23,7 @@ import { AdfsPasswordAuth } from '../../src/crm/adfs-auth.js';
 import { HttpsTransport } from '../../src/crm/https-transport.js';
 import { createCrmServices } from '../../src/crm/services.js';
 import type { RetryPolicy } from '../../src/crm/transport.js';
-import { createWindowsServices } from '../../src/phases/windows/services.js';
+import { createWindowsServices } from '../../src/phases/windows/powershell-service.js';
 import { findPhase } from '../../src/phases/registry.js';
 import { runPhase, type PhaseRun } from '../../src/phases/runner.js';
 import type { PhaseContext } from '../../src/phases/phase.js';

@@ -5,7 +5,7 @@
 import type { PhaseScriptResult, PhaseScriptStep } from '../../powershell/types.js';
 import { PowerShellPhaseError, PowerShellTimeoutError } from '../../powershell/types.js';
 import type { Step, StepResult } from '../phase.js';
-import type { WindowsPhaseId, WindowsServices } from './services.js';
+import type { WindowsPhaseId, WindowsServices } from './powershell-service.js';
 
 export interface ModuleStep {
   /** The module's step id (certificate, key-access, ...). */

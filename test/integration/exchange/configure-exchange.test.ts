@@ -10,7 +10,7 @@ import { ConfigSchema, type Config } from '../../../src/config/schema.js';
 import type { PhaseContext, StepResult } from '../../../src/phases/phase.js';
 import { configureExchangePhase } from '../../../src/phases/configure-exchange.js';
 import { createExchangeServices } from '../../../src/phases/exchange/services.js';
-import { createWindowsServices } from '../../../src/phases/windows/services.js';
+import { createWindowsServices } from '../../../src/phases/windows/powershell-service.js';
 import { runPhase } from '../../../src/phases/runner.js';
 import type { SpawnInfo } from '../../../src/powershell/types.js';
 import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';

@@ -18,7 +18,7 @@ import { parse, stringify } from 'yaml';
 import { runCli } from '../../support/cli.js';
 import { makeLeaf, writePfxFile, type TestCertificate } from '../../support/certs.js';
 import { fakeModule, pwshUnavailable, repoRoot, type FakeServer } from '../powershell/helpers.js';
-import { POWERSHELL_MODULES_ENV } from '../../../src/phases/windows/services.js';
+import { POWERSHELL_MODULES_ENV } from '../../../src/phases/windows/powershell-service.js';
 
 export { suiteOptions } from '../powershell/helpers.js';
 

@@ -10,7 +10,7 @@ import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { startD365Emulator, type D365Emulator, type D365EmulatorOptions } from '../../../src/sandbox/d365/index.js';
 import { DYNAMICS_APP_ID, type EntraEmulator } from '../../../src/sandbox/entra/index.js';
-import { POWERSHELL_MODULES_ENV } from '../../../src/phases/windows/services.js';
+import { POWERSHELL_MODULES_ENV } from '../../../src/phases/windows/powershell-service.js';
 import { runCli, type CliRun } from '../../support/cli.js';
 import { makeLeaf, makePfx, type TestCertificate } from '../../support/certs.js';
 import {
