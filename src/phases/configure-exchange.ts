@@ -23,7 +23,7 @@ import {
   type RunDetails,
   type WindowsPhaseSpec,
 } from './windows/steps.js';
-import { requireExchange, type ExchangeServices } from './exchange/services.js';
+import { requireExchange, type ExchangeServices } from '../graph/exchange-service.js';
 import { ewsCountdownLine, organizationAllows, tenantEwsState } from './exchange/countdown.js';
 import { requireCrm } from './mailboxes/crm-services.js';
 import { selectMailboxes } from './mailboxes/select.js';

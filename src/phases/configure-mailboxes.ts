@@ -35,7 +35,7 @@ import {
 } from './mailboxes/steps.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
 import type { WebApiClient } from '../crm/client.js';
-import type { Clock } from '../crm/services.js';
+import type { Clock } from '../crm/client-factory.js';
 import type { Logger } from '../hosts/host.js';
 
 const NEEDED_PRIVILEGES = [

@@ -30,7 +30,7 @@ import {
   summaries,
   type CloudState,
 } from './entra/common.js';
-import { requireEntra, type EntraServices } from './entra/services.js';
+import { requireEntra, type EntraServices } from '../graph/entra-service.js';
 import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
 
 const PHASE_ID = 'register-entra';

@@ -6,7 +6,7 @@
 // (JSON: StepResult[] or { results: StepResult[] }); verify collects them all into one report.
 import { APPROVAL, INCOMING_DELIVERY, OUTGOING_DELIVERY, ACT_DELIVERY, sameId } from '../crm/entities.js';
 import { loadPfx, sha1Thumbprint } from '../cert/index.js';
-import type { CrmServices } from '../crm/services.js';
+import type { CrmServices } from '../crm/client-factory.js';
 import type { InputDefinition } from '../hosts/host.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readAlertDetails } from './mailboxes/alerts.js';

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { ConfigSchema, type Config } from '../../src/config/schema.js';
 import { AdfsPasswordAuth } from '../../src/crm/adfs-auth.js';
 import { HttpsTransport } from '../../src/crm/https-transport.js';
-import { createCrmServices } from '../../src/crm/services.js';
+import { createCrmServices } from '../../src/crm/client-factory.js';
 import type { RetryPolicy } from '../../src/crm/transport.js';
 import { createWindowsServices } from '../../src/phases/windows/powershell-service.js';
 import { findPhase } from '../../src/phases/registry.js';

@@ -2,11 +2,11 @@
 // than --min-days left, 1 otherwise (or when something could not be checked), 2 on a usage error.
 import { CliHost, type CliIo } from '../../hosts/cli-host.js';
 import { loadExtraCa } from '../../http/extra-ca.js';
-import { createEntraServices } from '../../phases/entra/services.js';
+import { createEntraServices } from '../../graph/entra-service.js';
 import { textTable } from '../../report/text-table.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { defaultWatchUrls, watch, watchRows } from '../../watch/watch.js';
-import { createServices } from '../../phases/services.js';
+import { createServices } from '../../phases/create-services.js';
 import { readEwsState } from '../../phases/configure-exchange.js';
 import { loadConfigOrReport } from '../context.js';
 import { EXIT, parseCommandArgs, tableWidth, wholeDays, UsageError, WIDE_OPTION } from '../usage.js';

@@ -1,5 +1,5 @@
 // The D365 services the mailbox phases (configure-mailboxes, verify, the D365 part of preflight) use.
-import type { CrmServices } from '../../crm/services.js';
+import type { CrmServices } from '../../crm/client-factory.js';
 import type { PhaseContext } from '../phase.js';
 
 declare module '../phase.js' {

@@ -3,7 +3,7 @@
 // organization id (the App for Outlook's AD FS client id) is read and handed on as `organization-id`.
 import { APPROVE_PRIVILEGE } from '../../crm/entities.js';
 import { CrmError } from '../../crm/errors.js';
-import { organizationUrl } from '../../crm/services.js';
+import { organizationUrl } from '../../crm/client-factory.js';
 import type { PhaseContext, Step, StepResult } from '../phase.js';
 import type { PreflightCheck } from '../preflight-check.js';
 import { readCaller } from '../mailboxes/caller.js';

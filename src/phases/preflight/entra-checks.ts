@@ -27,7 +27,7 @@ import type { AccessTokenClaims } from '../../graph/token-claims.js';
 import type { Step, StepResult } from '../phase.js';
 import type { PreflightCheck } from '../preflight-check.js';
 import { configuredTenant, errorText, newCertificate, normalizeThumbprint, wrongTenant } from '../entra/common.js';
-import type { EntraServices } from '../entra/services.js';
+import type { EntraServices } from '../../graph/entra-service.js';
 
 /** Keys and certificates with fewer days left than this get a warning. */
 export const EXPIRY_WARNING_DAYS = 30;

@@ -14,7 +14,7 @@ import { stepsText } from '../../../src/report/markdown.js';
 import { widestLine } from '../../../src/report/text-table.js';
 import type { RunRecord } from '../../../src/report/run-record.js';
 import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
-import { createCrmServices } from '../../../src/crm/services.js';
+import { createCrmServices } from '../../../src/crm/client-factory.js';
 import { HttpsTransport, staticAuth } from '../../../src/crm/https-transport.js';
 import type { EntraEmulator } from '../../../src/sandbox/entra/index.js';
 import { TestHost } from '../../support/test-host.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
 import type { HttpOptions } from '../../../src/http/request.js';
 import type { CertificateInput, PhaseContext } from '../../../src/phases/phase.js';
-import { createEntraServices, type EntraServiceOptions } from '../../../src/phases/entra/services.js';
+import { createEntraServices, type EntraServiceOptions } from '../../../src/graph/entra-service.js';
 import { makeSandboxTls, type SandboxTls } from '../../../src/sandbox/tls.js';
 import { startEntraEmulator, type EntraEmulator, type EntraEmulatorOptions } from '../../../src/sandbox/entra/index.js';
 import { makeLeaf, makePfx, type TestCertificate } from '../../support/certs.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConfigSchema, type Config } from '../../../src/config/schema.js';
 import type { PhaseContext, StepResult } from '../../../src/phases/phase.js';
 import { configureExchangePhase } from '../../../src/phases/configure-exchange.js';
-import { createExchangeServices } from '../../../src/phases/exchange/services.js';
+import { createExchangeServices } from '../../../src/graph/exchange-service.js';
 import { createWindowsServices } from '../../../src/phases/windows/powershell-service.js';
 import { runPhase } from '../../../src/phases/runner.js';
 import type { SpawnInfo } from '../../../src/powershell/types.js';

@@ -7,7 +7,7 @@ import {
   tenantEwsState,
 } from '../../../src/phases/exchange/countdown.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
-import { exchangeOrganization } from '../../../src/phases/exchange/services.js';
+import { exchangeOrganization } from '../../../src/graph/exchange-service.js';
 import { loadConfigFile } from '../../../src/config/load.js';
 
 const DYNAMICS = '00000007-0000-0000-c000-000000000000';

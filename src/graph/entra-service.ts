@@ -1,14 +1,14 @@
 // The Entra ID service the cloud phases use (register-entra, retire-previous, preflight's Entra
 // checks), and the factory the CLI and the pipeline adapters call. Building it is offline: nothing
 // signs in until a phase makes its first Graph call.
-import type { Config } from '../../config/schema.js';
-import type { EntraConnection, Host } from '../../hosts/host.js';
-import type { HttpOptions } from '../../http/request.js';
-import { GraphClient, type GraphApi } from '../../graph/client.js';
-import { createCredential, describeAuth } from '../../graph/credentials.js';
-import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from '../../graph/endpoints.js';
-import { loadExtraCa } from '../../http/extra-ca.js';
-import type { PhaseContext } from '../phase.js';
+import type { Config } from '../config/schema.js';
+import type { EntraConnection, Host } from '../hosts/host.js';
+import type { HttpOptions } from '../http/request.js';
+import { GraphClient, type GraphApi } from './client.js';
+import { createCredential, describeAuth } from './credentials.js';
+import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from './endpoints.js';
+import { loadExtraCa } from '../http/extra-ca.js';
+import type { PhaseContext } from '../phases/phase.js';
 
 export interface EntraServices {
   graph: GraphApi;
@@ -24,7 +24,7 @@ export interface EntraServices {
   sleep: (ms: number) => Promise<void>;
 }
 
-declare module '../phase.js' {
+declare module '../phases/phase.js' {
   interface PhaseServices {
     /** Entra ID through Microsoft Graph; built by createEntraServices. */
     entra?: EntraServices;

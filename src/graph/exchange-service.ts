@@ -4,14 +4,14 @@
 // environment name). Building it is offline: nothing signs in until a phase asks for the token. The token is
 // registered with the host's mask as it is issued and goes to PowerShell only through the child's environment.
 import type { TokenCredential } from '@azure/identity';
-import { ONMICROSOFT_PATTERN, type Config } from '../../config/schema.js';
-import type { Host } from '../../hosts/host.js';
-import type { HttpOptions } from '../../http/request.js';
-import { createCredential, describeAuth } from '../../graph/credentials.js';
-import { resolveCloudEndpoints, type CloudName } from '../../graph/endpoints.js';
-import { loadExtraCa } from '../../http/extra-ca.js';
-import { ENTRA_HTTP_DEFAULTS } from '../entra/services.js';
-import type { PhaseContext } from '../phase.js';
+import { ONMICROSOFT_PATTERN, type Config } from '../config/schema.js';
+import type { Host } from '../hosts/host.js';
+import type { HttpOptions } from '../http/request.js';
+import { createCredential, describeAuth } from './credentials.js';
+import { resolveCloudEndpoints, type CloudName } from './endpoints.js';
+import { loadExtraCa } from '../http/extra-ca.js';
+import { ENTRA_HTTP_DEFAULTS } from './entra-service.js';
+import type { PhaseContext } from '../phases/phase.js';
 
 /**
  * The Exchange Online resource per cloud ("App-only authentication for unattended scripts in Exchange Online
@@ -40,7 +40,7 @@ export interface ExchangeServices {
   accessToken(): Promise<string>;
 }
 
-declare module '../phase.js' {
+declare module '../phases/phase.js' {
   interface PhaseServices {
     /** Exchange Online (app-only token for the ExchangeOnlineManagement module); built by createExchangeServices. */
     exchange?: ExchangeServices;
