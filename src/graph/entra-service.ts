@@ -8,7 +8,6 @@ import { GraphClient, type GraphApi } from './client.js';
 import { createCredential, describeAuth } from './credentials.js';
 import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from './endpoints.js';
 import { loadExtraCa } from '../http/extra-ca.js';
-import type { PhaseContext } from '../phases/phase.js';
 
 export interface EntraServices {
   graph: GraphApi;
@@ -22,13 +21,6 @@ export interface EntraServices {
   /** Wait between those reads. */
   verifyDelayMs: number;
   sleep: (ms: number) => Promise<void>;
-}
-
-declare module '../phases/phase.js' {
-  interface PhaseServices {
-    /** Entra ID through Microsoft Graph; built by createEntraServices. */
-    entra?: EntraServices;
-  }
 }
 
 export interface EntraServiceOptions {
@@ -89,16 +81,4 @@ export function createEntraServices(
     verifyDelayMs: options.verifyDelayMs ?? 3_000,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
-}
-
-/** The Entra service of a run, or a clear error naming the phase that needs it. */
-export function requireEntra(ctx: PhaseContext, phaseId: string): EntraServices {
-  const entra = ctx.services.entra;
-  if (!entra) {
-    throw new Error(
-      `${phaseId} needs the Entra ID service (Microsoft Graph), but this run was started without it: ` +
-        'the runner must build it with createEntraServices(config, host, env) from the tenant section of the config',
-    );
-  }
-  return entra;
 }

@@ -11,7 +11,6 @@ import { createCredential, describeAuth } from './credentials.js';
 import { resolveCloudEndpoints, type CloudName } from './endpoints.js';
 import { loadExtraCa } from '../http/extra-ca.js';
 import { ENTRA_HTTP_DEFAULTS } from './entra-service.js';
-import type { PhaseContext } from '../phases/phase.js';
 
 /**
  * The Exchange Online resource per cloud ("App-only authentication for unattended scripts in Exchange Online
@@ -38,13 +37,6 @@ export interface ExchangeServices {
   authDescription: string;
   /** An app-only access token for Exchange Online (already registered with the host's mask). */
   accessToken(): Promise<string>;
-}
-
-declare module '../phases/phase.js' {
-  interface PhaseServices {
-    /** Exchange Online (app-only token for the ExchangeOnlineManagement module); built by createExchangeServices. */
-    exchange?: ExchangeServices;
-  }
 }
 
 export interface ExchangeServiceOptions {
@@ -88,16 +80,4 @@ export function createExchangeServices(
       return token.token;
     },
   };
-}
-
-/** The Exchange Online service of a run, or a clear error naming the phase that needs it. */
-export function requireExchange(ctx: PhaseContext, phaseId: string): ExchangeServices {
-  const exchange = ctx.services.exchange;
-  if (!exchange) {
-    throw new Error(
-      `${phaseId} needs the Exchange Online service, but this run was started without it: ` +
-        'the runner must build it with createExchangeServices(config, host, env)',
-    );
-  }
-  return exchange;
 }

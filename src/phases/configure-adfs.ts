@@ -13,7 +13,8 @@ import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
 import type { PhaseScriptResult } from '../powershell/types.js';
 import { assertNotExpired, certificateFacts, normalizeThumbprint } from './windows/certificate.js';
 import { adfsServer, SERVER_INPUT } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireWindows } from './phase-services.js';
 import { GUID_PATTERN } from '../config/formats.js';
 import {
   applyResults,
@@ -184,6 +185,7 @@ export const configureAdfsPhase: Phase = {
   runsOn: 'the primary AD FS server (adfs.server)',
   changes:
     'AD FS: forms authentication, the App for Outlook client and its permission, optionally the SSL and service-communications certificate',
+  writes: { certificate: true },
   inputs: [
     SERVER_INPUT,
     {

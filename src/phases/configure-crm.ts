@@ -13,7 +13,8 @@ import type { PhaseScriptResult } from '../powershell/types.js';
 import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
 import { assertNotExpired, certificateFacts, normalizeThumbprint, windowsPfx } from './windows/certificate.js';
 import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireWindows } from './phase-services.js';
 import { GUID_PATTERN } from '../config/formats.js';
 import {
   applyResults,
@@ -195,6 +196,7 @@ export const configureCrmPhase: Phase = {
   runsOn: 'the D365 server with the deployment-tools role, once per deployment',
   changes:
     'the D365 configuration database: S2STokenIssuer certificate, ServerSettings, S2STenantId, OAuth claims; async service restarts',
+  writes: { certificate: true },
   inputs: [
     SERVER_INPUT,
     THUMBPRINT_INPUT,

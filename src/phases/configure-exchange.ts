@@ -13,7 +13,8 @@
 // up to 24 hours: the time after which Test & Enable is worth running), ews-state (the countdown line).
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { PowerShellPhaseError, type PhaseScriptResult } from '../powershell/types.js';
-import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireCrm, requireExchange, requireWindows } from './phase-services.js';
 import {
   applyResults,
   failedResults,
@@ -23,9 +24,8 @@ import {
   type RunDetails,
   type WindowsPhaseSpec,
 } from './windows/steps.js';
-import { requireExchange, type ExchangeServices } from '../graph/exchange-service.js';
+import type { ExchangeServices } from '../graph/exchange-service.js';
 import { ewsCountdownLine, organizationAllows, tenantEwsState } from './exchange/countdown.js';
-import { requireCrm } from './mailboxes/crm-services.js';
 import { selectMailboxes } from './mailboxes/select.js';
 import { mailboxSettings } from './mailboxes/settings.js';
 
@@ -324,6 +324,7 @@ export const configureExchangePhase: Phase = {
     'a runner with the ExchangeOnlineManagement module 3.1.0+ (and the D365 Web API, unless the mailboxes are listed)',
   changes:
     "Exchange Online: the Dynamics app id in EwsAllowedAppIDs; EwsEnabled, the user-agent lists and the mailboxes' EwsEnabled only when configured",
+  writes: { ews: true },
   // Exchange Online's token comes from the same Entra app and sign-in as the Graph phases.
   signsInToEntra: true,
   inputs: [

@@ -20,7 +20,8 @@ import {
   testScheduleTime,
   type MailboxChange,
 } from './mailboxes/changes.js';
-import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
+import { tenantIdOf } from './mailboxes/crm-services.js';
+import { requireCrm } from './phase-services.js';
 import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
 import { awaitTests, pollUntilDone, testFailed, thresholdAfter } from './mailboxes/poll.js';
 import { mailboxResult, missingMailboxResult, summaryMarkdown, type MailboxOutcome } from './mailboxes/report.js';
@@ -437,6 +438,7 @@ export const configureMailboxesPhase: Phase = {
   title: 'D365 mailboxes: Exchange Online (Hybrid) profile, server-side sync, approval, Test & Enable',
   runsOn: 'anywhere with D365 Web API access',
   changes: 'D365 data (email server profile, organization default profile, mailboxes, email approval)',
+  writes: { ews: true },
   inputs: [
     {
       name: 'tenant-id',

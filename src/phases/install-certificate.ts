@@ -12,7 +12,8 @@ import type { Phase, PhaseContext, PhaseOutcome, Step } from './phase.js';
 import type { PhaseScriptResult } from '../powershell/types.js';
 import { assertNotExpired, certificateFacts, windowsPfx, type CertificateFacts } from './windows/certificate.js';
 import { installTarget, SERVER_INPUT, type InstallTarget } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/powershell-service.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireWindows } from './phase-services.js';
 import {
   applyResults,
   failedResults,
@@ -188,6 +189,7 @@ export const installCertificatePhase: Phase = {
   title: 'Install the certificate on a D365 server',
   runsOn: 'every D365 server (one job per server, on that server), and the AD FS server with adfs.updateSslCertificate',
   changes: 'that server: LocalMachine\\My, private key ACL, optionally the IIS HTTPS binding, D365 service restarts',
+  writes: { certificate: true },
   inputs: [SERVER_INPUT],
   outputs: [
     {

@@ -24,7 +24,7 @@ import {
   summaries,
   type CloudState,
 } from './entra/common.js';
-import { requireEntra } from '../graph/entra-service.js';
+import { requireEntra } from './phase-services.js';
 import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
 
 const PHASE_ID = 'retire-previous';

@@ -6,7 +6,6 @@
 // (JSON: StepResult[] or { results: StepResult[] }); verify collects them all into one report.
 import { APPROVAL, INCOMING_DELIVERY, OUTGOING_DELIVERY, ACT_DELIVERY, sameId } from '../crm/entities.js';
 import { loadPfx, sha1Thumbprint } from '../cert/index.js';
-import type { CrmServices } from '../crm/client-factory.js';
 import type { InputDefinition } from '../hosts/host.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
@@ -17,7 +16,8 @@ import {
   testScheduleTime,
   wantedDirections,
 } from './mailboxes/changes.js';
-import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
+import { tenantIdOf } from './mailboxes/crm-services.js';
+import { requireCrm } from './phase-services.js';
 
 import { awaitTests, testFailed } from './mailboxes/poll.js';
 import { planProfile, profileSummary, readProfilesByName, tenantWarning } from './mailboxes/profile.js';
@@ -30,14 +30,6 @@ export interface VerifyReadback {
   id: string;
   title: string;
   collect(ctx: PhaseContext): Promise<StepResult[]>;
-}
-
-declare module './phase.js' {
-  interface PhaseServices {
-    crm?: CrmServices;
-    /** Readbacks of the other phases, run by verify after the D365 checks. */
-    verifyReadbacks?: VerifyReadback[];
-  }
 }
 
 export const RETEST_INPUT: InputDefinition = {
@@ -354,6 +346,7 @@ export const verifyPhase: Phase = {
   title: 'Verify: read every piece back and re-test the mailboxes',
   runsOn: 'anywhere with D365 Web API access',
   changes: 'nothing (re-testing schedules Test & Enable, which changes no setting)',
+  writes: { ews: true },
   signsInToEntra: true,
   inputs: [
     RETEST_INPUT,

@@ -11,7 +11,7 @@ import {
 import type { StepResult } from '../phase.js';
 import type { VerifyReadback } from '../verify.js';
 import { errorText, failedReadStep, newCertificate, normalizeThumbprint, readCloudState, summaries } from './common.js';
-import { requireEntra } from '../../graph/entra-service.js';
+import { requireEntra } from '../phase-services.js';
 
 export const entraReadback: VerifyReadback = {
   id: 'entra',

@@ -7,7 +7,7 @@ import { organizationUrl } from '../../crm/client-factory.js';
 import type { PhaseContext, Step, StepResult } from '../phase.js';
 import type { PreflightCheck } from '../preflight-check.js';
 import { readCaller } from '../mailboxes/caller.js';
-import { requireCrm } from '../mailboxes/crm-services.js';
+import { requireCrm } from '../phase-services.js';
 import { mailboxSettings } from '../mailboxes/settings.js';
 
 /** The privileges configure-mailboxes needs with this config. */

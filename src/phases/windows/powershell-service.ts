@@ -20,7 +20,6 @@ import type {
   PowerShellRuntime,
   SpawnInfo,
 } from '../../powershell/types.js';
-import type { PhaseContext } from '../phase.js';
 
 /** Names modules imported after D365ExoSync in every PowerShell run (tests and the demo: the fake Windows server). */
 export const POWERSHELL_MODULES_ENV = 'D365_EXO_SYNC_POWERSHELL_MODULES';
@@ -54,13 +53,6 @@ export interface WindowsServices {
   timeoutMs: number;
   /** Runs one phase of the module in one PowerShell process; rejects when it fails (see invokePowerShellPhase). */
   run(request: WindowsRunRequest): Promise<PhaseScriptResult>;
-}
-
-declare module '../phase.js' {
-  interface PhaseServices {
-    /** The static PowerShell module on this Windows server; built by createWindowsServices. */
-    windows?: WindowsServices;
-  }
 }
 
 export interface WindowsServiceOptions {
@@ -148,16 +140,4 @@ export function createWindowsServices(
     timeoutMs,
     run,
   };
-}
-
-/** The PowerShell service of a run, or a clear error naming the phase that needs it. */
-export function requireWindows(ctx: PhaseContext, phaseId: string): WindowsServices {
-  const windows = ctx.services.windows;
-  if (!windows) {
-    throw new Error(
-      `${phaseId} runs the PowerShell module on this server, but this run was started without the PowerShell service: ` +
-        'the runner must build it with createWindowsServices(host, env)',
-    );
-  }
-  return windows;
 }
