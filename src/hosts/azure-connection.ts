@@ -8,8 +8,8 @@
 import * as tl from 'azure-pipelines-task-lib/task.js';
 import { Writable } from 'node:stream';
 import type { EntraConnection, Host } from './host.js';
-
 import { SERVICE_CONNECTION_INPUT } from './azure-name.js';
+import { azureDevOpsTokenSource } from './federated-token-sources.js';
 
 /** The task lib logs endpoint parameters, secrets included, as debug lines: keep them out of the log. */
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -59,12 +59,14 @@ export function readServiceConnection(host: Host): EntraConnection | undefined {
         `${SERVICE_CONNECTION_INPUT}: service connection ${id} uses workload identity federation, but the agent gave no ${!requestUri ? 'SYSTEM_OIDCREQUESTURI' : 'job access token (SystemVssConnection)'}: use agent 3.227.1 or later (Azure DevOps Server: a release that supports workload identity federation)`,
       );
     }
-    host.registerSecret(accessToken);
     return {
       description: `${label} (workload identity federation, app ${clientId}, tenant ${tenantId})`,
       tenantId,
       clientId,
-      credential: { kind: 'federated', requestUri, accessToken, serviceConnectionId: id },
+      credential: {
+        kind: 'federated',
+        source: azureDevOpsTokenSource({ requestUri, accessToken, serviceConnectionId: id }, host),
+      },
     };
   }
   if (scheme === 'ServicePrincipal') {

@@ -103,6 +103,8 @@ export interface ContextOptions {
 export function phaseContext(emulator: EntraEmulator, host: TestHost, options: ContextOptions = {}): PhaseContext {
   const config = options.config ?? sandboxConfig(emulator);
   const env = options.env ?? { [SECRET_ENV]: CLIENT_SECRET };
+  // The pipeline's OIDC variables reach the sign-in through the Host, as on the command line.
+  host.pipelineEnv = env;
   const entra = createEntraServices(config, host, env, {
     ca: sandboxTls().caPem,
     http: FAST_HTTP,
