@@ -2,11 +2,13 @@ import type { Config } from '../config/schema.js';
 import type { Host, InputDefinition, OutputDefinition } from '../hosts/host.js';
 import type { PhaseId, Step, StepResult } from '../report/step-result.js';
 import type { PhaseServices } from './phase-services.js';
+import type { CertificateInput } from '../cert/certificate-input.js';
 
 // The run record's vocabulary lives in report/step-result.ts; the phases re-export it for their callers.
 export { PHASE_IDS, STEP_STATUSES } from '../report/step-result.js';
 export type { PhaseId, Step, StepResult, StepStatus } from '../report/step-result.js';
 export type { PhaseServices } from './phase-services.js';
+export type { CertificateInput } from '../cert/certificate-input.js';
 
 /** Everything a phase needs from outside itself. Services are built lazily so plan() of an offline phase stays offline. */
 export interface PhaseContext {
@@ -18,14 +20,6 @@ export interface PhaseContext {
   /** The new certificate, when the run was given one (already registered with the host's mask). */
   certificate?: CertificateInput;
   services: PhaseServices;
-}
-
-/** The PFX as handed to the run: bytes and password, plus where it came from (for messages; never the secret). */
-export interface CertificateInput {
-  pfx: Buffer;
-  password: string;
-  /** "file ./new.pfx", "input pfx-base64", ... */
-  source: string;
 }
 
 /** See Phase.writes. */

@@ -14,7 +14,7 @@ import {
   CERTIFICATE_OPTIONS,
   loadConfigOrReport,
   parseSets,
-  readCertificate,
+  certificateFromFlags,
   settableNames,
 } from '../context.js';
 import { UsageError } from '../usage.js';
@@ -64,7 +64,7 @@ export async function plan(argv: string[], io: CliIo): Promise<number> {
   const loaded = loadConfigOrReport(values.config, io, json);
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io);
-  const certificate = readCertificate(values, io, host);
+  const certificate = certificateFromFlags(values, io, host);
   const ctx = buildContext(
     loaded.config,
     host,

@@ -11,7 +11,7 @@ import {
   CERTIFICATE_OPTIONS,
   loadConfigOrReport,
   parseSets,
-  readCertificate,
+  certificateFromFlags,
   settableNames,
 } from '../context.js';
 import { resolve } from 'node:path';
@@ -61,7 +61,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const loaded = loadConfigOrReport(values.config, io, json);
   if (!loaded) return EXIT.failed;
   const host = new CliHost(io, {}, {}, values.verbose === true);
-  const certificate = readCertificate(values, io, host);
+  const certificate = certificateFromFlags(values, io, host);
   const inputs = parseSets(values.set, { names: settableNames([phase]), what: phase.id });
   const ctx = buildContext(loaded.config, host, io, inputs, certificate);
   const { record, recordFile } = await runPhase(phase, ctx, {
