@@ -7,12 +7,12 @@ export class UsageError extends Error {}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
 
 const SECRET_FLAGS = /^--(password|secret|client-secret|pfx-password|token)(=|$)/;
 
 /** parseArgs with our rules: unknown flags are usage errors, and a secret on the command line is refused. */
-export function parseCommandArgs<T extends Options>(argv: string[], options: T) {
+export function parseCommandArgs<T extends CommandOptions>(argv: string[], options: T) {
   const secretFlag = argv.find((arg) => SECRET_FLAGS.test(arg));
   if (secretFlag) {
     throw new UsageError(
