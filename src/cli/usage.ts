@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliIo } from '../hosts/cli-host.js';
-import { terminalWidth } from '../report/text-table.js';
+import { terminalWidth } from '../text/text-table.js';
 
 /** A mistake in how the command was called: exit code 2, with the fix in the message. */
 export class UsageError extends Error {}

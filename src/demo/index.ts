@@ -3,7 +3,7 @@
 // The records stay in a folder it names: one sub-folder per run (1-renewal, 2-rerun, 3-second-renewal) with one
 // folder per job (as pipeline artifacts come), the config and the fake servers' state under sandbox/, and demo.log.
 import { daysLeft, daysText } from '../days.js';
-import { DEFAULT_WIDTH, fitLines } from '../report/text-table.js';
+import { DEFAULT_WIDTH, fitLines } from '../text/text-table.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';

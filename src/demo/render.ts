@@ -4,7 +4,7 @@
 import type { StepResult } from '../phases/phase.js';
 import { isResult, markedLines, renderValue } from '../report/markdown.js';
 import { statusText } from '../report/status.js';
-import { DEFAULT_WIDTH, paragraph, textTable } from '../report/text-table.js';
+import { DEFAULT_WIDTH, paragraph, textTable } from '../text/text-table.js';
 import { mergedText, type MergedRow, type MergedRun } from '../report/merge.js';
 import type { Check, DemoEvent, JobOutcome, RoundOutcome, RoundPlan } from './rehearsal.js';
 

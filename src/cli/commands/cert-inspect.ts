@@ -4,7 +4,7 @@ import { inspectPfx, readPfxFile, type CertificateReport } from '../../cert/inde
 import { Masker } from '../../secrets/masker.js';
 import { EXIT, wholeDays, secretFromEnv, tableWidth, WIDE_OPTION } from '../usage.js';
 import { defineCommand } from '../command.js';
-import { DEFAULT_WIDTH, textTable } from '../../report/text-table.js';
+import { DEFAULT_WIDTH, textTable } from '../../text/text-table.js';
 
 export const CERT_INSPECT_HELP = `Usage: d365-exo-sync cert inspect --pfx FILE [--password-env VAR] [--host NAME]... [--min-days N] [--json] [--wide]
 

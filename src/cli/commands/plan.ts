@@ -4,7 +4,7 @@ import { CliHost } from '../../hosts/cli-host.js';
 import { PHASES } from '../../phases/registry.js';
 import type { Step } from '../../phases/phase.js';
 import { stepsText } from '../../report/markdown.js';
-import { paragraph } from '../../report/text-table.js';
+import { paragraph } from '../../text/text-table.js';
 import { timelineFromSteps } from '../../report/record-timeline.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { EXIT, tableWidth, WIDE_OPTION } from '../usage.js';

@@ -3,7 +3,7 @@ import { CliHost } from '../../hosts/cli-host.js';
 import { findPhase, PHASES } from '../../phases/registry.js';
 import { runPhase } from '../../phases/runner.js';
 import { stepsText } from '../../report/markdown.js';
-import { paragraph } from '../../report/text-table.js';
+import { paragraph } from '../../text/text-table.js';
 import { EXIT, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
 import { defineCommand } from '../command.js';
 import {

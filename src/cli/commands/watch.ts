@@ -3,7 +3,7 @@
 import { CliHost } from '../../hosts/cli-host.js';
 import { loadExtraCa } from '../../http/extra-ca.js';
 import { createEntraServices } from '../../graph/entra-service.js';
-import { textTable } from '../../report/text-table.js';
+import { textTable } from '../../text/text-table.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';
 import { defaultWatchUrls, watch, watchRows } from '../../watch/watch.js';
 import { createServices } from '../../phases/create-services.js';

@@ -11,7 +11,7 @@ import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js
 import { runPhase } from '../../../src/phases/runner.js';
 import type { PhaseContext, StepResult } from '../../../src/phases/phase.js';
 import { stepsText } from '../../../src/report/markdown.js';
-import { widestLine } from '../../../src/report/text-table.js';
+import { widestLine } from '../../../src/text/text-table.js';
 import type { RunRecord } from '../../../src/report/run-record.js';
 import { startD365Emulator } from '../../../src/sandbox/d365/index.js';
 import { createCrmServices } from '../../../src/crm/client-factory.js';
