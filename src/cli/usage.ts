@@ -34,6 +34,9 @@ export function parseCommandArgs<T extends CommandOptions>(argv: string[], optio
 /** --wide: tables as wide as their widest cell, for a wide terminal or a file. */
 export const WIDE_OPTION = { wide: { type: 'boolean' } } as const;
 
+/** --json (the whole result as JSON) and --wide: the output flags of every command that prints a report. */
+export const OUTPUT_OPTIONS = { json: { type: 'boolean' }, ...WIDE_OPTION } as const;
+
 /** How wide this command's tables may be: --wide (unlimited), COLUMNS, the terminal, else 100. */
 export function tableWidth(io: CliIo, wide: boolean | undefined): number {
   return terminalWidth({ wide: wide === true, env: io.env, ...(io.columns ? { columns: io.columns } : {}) });

@@ -135,20 +135,15 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
     ...(endpoints.knownAuthority ? {} : { disableInstanceDiscovery: true }),
   };
   let build: () => TokenCredential;
-  let connection: EntraConnection | undefined;
-  let connectionProblem: unknown;
-  try {
-    connection = host.entraConnection?.();
-  } catch (error) {
-    connectionProblem = error;
-  }
-  if (connectionProblem !== undefined) {
+  const askedConnection = askHostNow(() => host.entraConnection?.());
+  if (askedConnection.failed) {
     build = () => {
-      const message = connectionProblem instanceof Error ? connectionProblem.message : String(connectionProblem);
-      throw new EntraSignInError(message, { cause: connectionProblem });
+      const problem = askedConnection.problem;
+      throw new EntraSignInError(problem instanceof Error ? problem.message : String(problem), { cause: problem });
     };
     return new MaskedCredential(build, host, httpClient, 'the service connection');
   }
+  const connection = askedConnection.value;
   if (connection) {
     const found = connection;
     build = () => {
@@ -199,17 +194,11 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
     case 'workload-identity': {
       // Found now, so the host registers its request tokens with the mask before anything runs; a problem is
       // reported on first use, and only when no token file comes first.
-      let pipeline: FederatedTokenSource | undefined;
-      let pipelineProblem: unknown;
-      try {
-        pipeline = host.federatedTokenSource?.();
-      } catch (error) {
-        pipelineProblem = error;
-      }
+      const pipeline = askHostNow(() => host.federatedTokenSource?.());
       build = () => {
         const origin = findFederatedTokenSource(auth.tokenFileEnv, env, () => {
-          if (pipelineProblem !== undefined) throw pipelineProblem;
-          return pipeline;
+          if (pipeline.failed) throw pipeline.problem;
+          return pipeline.value;
         });
         return federatedCredential(tenant, auth.clientId, origin, federatedAudience(auth), options, host, http);
       };
@@ -225,6 +214,18 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
       `app ${auth.clientId} in tenant ${tenant} (${describeAuth(auth)}) at ${endpoints.authorityHost}`,
     ),
   );
+}
+
+/**
+ * Asks the Host now, while the services are built, so that it registers what it finds with the mask before any
+ * request; a problem it raises is kept and reported on first use, so building services stays offline.
+ */
+function askHostNow<T>(ask: () => T): { failed: false; value: T } | { failed: true; problem: unknown } {
+  try {
+    return { failed: false, value: ask() };
+  } catch (problem) {
+    return { failed: true, problem };
+  }
 }
 
 /**

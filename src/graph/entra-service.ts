@@ -41,6 +41,16 @@ export const ENTRA_HTTP_DEFAULTS: Partial<HttpOptions> = {
   maxDelayMs: 60_000,
 };
 
+/** HTTP for signing in and for the calls after it: the defaults, then the caller's overrides, and the extra CA. */
+export function entraHttp(
+  env: NodeJS.ProcessEnv,
+  options: { http?: Partial<HttpOptions>; ca?: string },
+  base: Partial<HttpOptions> = {},
+): Partial<HttpOptions> {
+  const ca = options.ca ?? loadExtraCa(env);
+  return { ...ENTRA_HTTP_DEFAULTS, ...base, ...options.http, ...(ca ? { ca } : {}) };
+}
+
 /**
  * Builds the Entra service from the config's tenant section and the environment. Reads the secret the
  * config names (tenant.auth.secretEnv / certificateEnv, or the pipeline's OIDC variables) and registers
@@ -53,15 +63,9 @@ export function createEntraServices(
   options: EntraServiceOptions = {},
 ): EntraServices {
   const endpoints = resolveCloudEndpoints(config.tenant);
-  const ca = options.ca ?? loadExtraCa(env);
   // Retry-After is honoured as Graph gives it, within the phase's time budget counted from here.
   const now = options.http?.now ?? Date.now;
-  const http: Partial<HttpOptions> = {
-    ...ENTRA_HTTP_DEFAULTS,
-    deadline: now() + config.tenant.graphTimeBudgetMinutes * 60_000,
-    ...options.http,
-    ...(ca ? { ca } : {}),
-  };
+  const http = entraHttp(env, options, { deadline: now() + config.tenant.graphTimeBudgetMinutes * 60_000 });
   const credential = createCredential({ config, endpoints, host, env, http });
   // A pipeline service connection (Azure DevOps) replaces tenant.auth: name its app in messages and records.
   let connection: EntraConnection | undefined;

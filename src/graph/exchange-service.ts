@@ -9,8 +9,7 @@ import type { Host } from '../hosts/host.js';
 import type { HttpOptions } from '../http/request.js';
 import { createCredential, describeAuth } from './credentials.js';
 import { resolveCloudEndpoints, type CloudName } from './endpoints.js';
-import { loadExtraCa } from '../http/extra-ca.js';
-import { ENTRA_HTTP_DEFAULTS } from './entra-service.js';
+import { entraHttp } from './entra-service.js';
 
 /**
  * The Exchange Online resource per cloud ("App-only authentication for unattended scripts in Exchange Online
@@ -70,9 +69,7 @@ export function createExchangeServices(
     authDescription: `${describeAuth(config.tenant.auth)}, app ${config.tenant.auth.clientId}`,
     async accessToken() {
       if (!credential) {
-        const ca = options.ca ?? loadExtraCa(env);
-        const http: Partial<HttpOptions> = { ...ENTRA_HTTP_DEFAULTS, ...options.http, ...(ca ? { ca } : {}) };
-        credential = createCredential({ config, endpoints, host, env, http });
+        credential = createCredential({ config, endpoints, host, env, http: entraHttp(env, options) });
       }
       const token = await credential.getToken(`${cloud.resource}/.default`);
       if (!token?.token) throw new Error(`signing in for Exchange Online returned no access token (${cloud.resource})`);

@@ -22,48 +22,43 @@ export interface PhaseServices {
   verifyReadbacks?: VerifyReadback[];
 }
 
-/** The Entra service of a run, or a clear error naming the phase that needs it. */
-export function requireEntra(ctx: PhaseContext, phaseId: string): EntraServices {
-  const entra = ctx.services.entra;
-  if (!entra) {
-    throw new Error(
-      `${phaseId} needs the Entra ID service (Microsoft Graph), but this run was started without it: ` +
-        'the runner must build it with createEntraServices(config, host, env) from the tenant section of the config',
-    );
-  }
-  return entra;
+/** The clients a phase asks for by name, and what the message says is missing and how the runner builds it. */
+const MISSING: { [K in Exclude<keyof PhaseServices, 'verifyReadbacks'>]: (phaseId: string) => string } = {
+  entra: (phaseId) =>
+    `${phaseId} needs the Entra ID service (Microsoft Graph), but this run was started without it: ` +
+    'the runner must build it with createEntraServices(config, host, env) from the tenant section of the config',
+  exchange: (phaseId) =>
+    `${phaseId} needs the Exchange Online service, but this run was started without it: ` +
+    'the runner must build it with createExchangeServices(config, host, env)',
+  windows: (phaseId) =>
+    `${phaseId} runs the PowerShell module on this server, but this run was started without the PowerShell service: ` +
+    'the runner must build it with createWindowsServices(host, env)',
+  crm: (phaseId) =>
+    `${phaseId} talks to the D365 Web API, but this run has no D365 client: the runner must pass services.crm = createCrmServices(config, host, process.env)`,
+};
+
+/** One client of a run, or a clear error naming the phase that needs it. */
+function requireService<K extends keyof typeof MISSING>(
+  ctx: PhaseContext,
+  name: K,
+  phaseId: string,
+): NonNullable<PhaseServices[K]> {
+  const service = ctx.services[name];
+  if (!service) throw new Error(MISSING[name](phaseId));
+  return service as NonNullable<PhaseServices[K]>;
 }
+
+/** The Entra service of a run, or a clear error naming the phase that needs it. */
+export const requireEntra = (ctx: PhaseContext, phaseId: string): EntraServices =>
+  requireService(ctx, 'entra', phaseId);
 
 /** The Exchange Online service of a run, or a clear error naming the phase that needs it. */
-export function requireExchange(ctx: PhaseContext, phaseId: string): ExchangeServices {
-  const exchange = ctx.services.exchange;
-  if (!exchange) {
-    throw new Error(
-      `${phaseId} needs the Exchange Online service, but this run was started without it: ` +
-        'the runner must build it with createExchangeServices(config, host, env)',
-    );
-  }
-  return exchange;
-}
+export const requireExchange = (ctx: PhaseContext, phaseId: string): ExchangeServices =>
+  requireService(ctx, 'exchange', phaseId);
 
 /** The PowerShell service of a run, or a clear error naming the phase that needs it. */
-export function requireWindows(ctx: PhaseContext, phaseId: string): WindowsServices {
-  const windows = ctx.services.windows;
-  if (!windows) {
-    throw new Error(
-      `${phaseId} runs the PowerShell module on this server, but this run was started without the PowerShell service: ` +
-        'the runner must build it with createWindowsServices(host, env)',
-    );
-  }
-  return windows;
-}
+export const requireWindows = (ctx: PhaseContext, phaseId: string): WindowsServices =>
+  requireService(ctx, 'windows', phaseId);
 
 /** The D365 Web API client of a run, or a clear error naming the phase that needs it. */
-export function requireCrm(ctx: PhaseContext, phase: string): CrmServices {
-  if (!ctx.services.crm) {
-    throw new Error(
-      `${phase} talks to the D365 Web API, but this run has no D365 client: the runner must pass services.crm = createCrmServices(config, host, process.env)`,
-    );
-  }
-  return ctx.services.crm;
-}
+export const requireCrm = (ctx: PhaseContext, phaseId: string): CrmServices => requireService(ctx, 'crm', phaseId);

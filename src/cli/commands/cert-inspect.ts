@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { inspectPfx, readPfxFile, type CertificateReport } from '../../cert/index.js';
 import { Masker } from '../../secrets/masker.js';
-import { EXIT, wholeDays, secretFromEnv, tableWidth, WIDE_OPTION } from '../usage.js';
+import { EXIT, wholeDays, secretFromEnv, tableWidth, OUTPUT_OPTIONS } from '../usage.js';
 import { defineCommand } from '../command.js';
 import { DEFAULT_WIDTH, textTable } from '../../text/text-table.js';
 
@@ -56,8 +56,7 @@ export const certInspect = defineCommand({
     'password-env': { type: 'string' },
     host: { type: 'string', multiple: true },
     'min-days': { type: 'string' },
-    json: { type: 'boolean' },
-    ...WIDE_OPTION,
+    ...OUTPUT_OPTIONS,
   },
   required: { pfx: '--pfx FILE' },
   async run(values, io) {

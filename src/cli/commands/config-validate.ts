@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
 import { formatConfigProblems } from '../../config/problem-text.js';
-import { EXIT, tableWidth, WIDE_OPTION } from '../usage.js';
+import { EXIT, tableWidth, OUTPUT_OPTIONS } from '../usage.js';
 import { defineCommand } from '../command.js';
 
 export const CONFIG_VALIDATE_HELP = `Usage: d365-exo-sync config validate --config FILE [--json] [--wide]
@@ -22,8 +22,7 @@ export const configValidate = defineCommand({
   help: CONFIG_VALIDATE_HELP,
   options: {
     config: { type: 'string' },
-    json: { type: 'boolean' },
-    ...WIDE_OPTION,
+    ...OUTPUT_OPTIONS,
   },
   required: { config: '--config FILE' },
   async run(values, io) {

@@ -7,7 +7,7 @@ import { stepsText } from '../../report/markdown.js';
 import { paragraph } from '../../text/text-table.js';
 import { timelineFromSteps } from '../../report/record-timeline.js';
 import { buildTimeline, timelineText } from '../../report/timeline.js';
-import { EXIT, tableWidth, WIDE_OPTION } from '../usage.js';
+import { EXIT, tableWidth, OUTPUT_OPTIONS } from '../usage.js';
 import { defineCommand } from '../command.js';
 import {
   buildContext,
@@ -52,8 +52,7 @@ export const plan = defineCommand({
     config: { type: 'string' },
     ...CERTIFICATE_OPTIONS,
     set: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-    ...WIDE_OPTION,
+    ...OUTPUT_OPTIONS,
   },
   required: { config: '--config FILE' },
   async run(values, io) {

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { mergedMarkdown, mergedText, mergeRecords, readRecords } from '../../report/merge.js';
-import { EXIT, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
+import { EXIT, tableWidth, UsageError, OUTPUT_OPTIONS } from '../usage.js';
 import { defineCommand } from '../command.js';
 
 export const REPORT_HELP = `Usage: d365-exo-sync report --dir DIR [--run-id ID] [--format text|markdown] [--json] [--wide]
@@ -27,8 +27,7 @@ export const reportCommand = defineCommand({
     dir: { type: 'string' },
     'run-id': { type: 'string' },
     format: { type: 'string' },
-    json: { type: 'boolean' },
-    ...WIDE_OPTION,
+    ...OUTPUT_OPTIONS,
   },
   required: { dir: '--dir DIR' },
   async run(values, io) {

@@ -4,7 +4,7 @@ import { findPhase, PHASES } from '../../phases/registry.js';
 import { runPhase } from '../../phases/runner.js';
 import { stepsText } from '../../report/markdown.js';
 import { paragraph } from '../../text/text-table.js';
-import { EXIT, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
+import { EXIT, tableWidth, UsageError, OUTPUT_OPTIONS } from '../usage.js';
 import { defineCommand } from '../command.js';
 import {
   buildContext,
@@ -45,9 +45,8 @@ export const runCommand = defineCommand({
     ...CERTIFICATE_OPTIONS,
     set: { type: 'string', multiple: true },
     'record-dir': { type: 'string' },
-    json: { type: 'boolean' },
     verbose: { type: 'boolean' },
-    ...WIDE_OPTION,
+    ...OUTPUT_OPTIONS,
   },
   required: { config: '--config FILE' },
   async run(values, io) {

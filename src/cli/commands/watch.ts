@@ -9,7 +9,7 @@ import { defaultWatchUrls, watch, watchRows } from '../../watch/watch.js';
 import { createServices } from '../../phases/create-services.js';
 import { readEwsState } from '../../phases/configure-exchange.js';
 import { loadConfigOrReport } from '../context.js';
-import { EXIT, tableWidth, wholeDays, UsageError, WIDE_OPTION } from '../usage.js';
+import { EXIT, tableWidth, wholeDays, UsageError, OUTPUT_OPTIONS } from '../usage.js';
 import { defineCommand } from '../command.js';
 
 export const WATCH_HELP = `Usage: d365-exo-sync watch --config FILE [--min-days N] [--url URL]... [--skip-entra] [--exchange] [--json] [--wide]
@@ -37,8 +37,7 @@ export const watchCommand = defineCommand({
     url: { type: 'string', multiple: true },
     'skip-entra': { type: 'boolean' },
     exchange: { type: 'boolean' },
-    json: { type: 'boolean' },
-    ...WIDE_OPTION,
+    ...OUTPUT_OPTIONS,
   },
   required: { config: '--config FILE' },
   async run(values, io) {

@@ -15,7 +15,7 @@ import type { Host } from '../../hosts/host.js';
 import { invokePowerShellPhase } from '../../powershell/invoke.js';
 import type {
   PhaseScriptResult,
-  PowerShellMode,
+  PowerShellInvocation,
   PowerShellPhase,
   PowerShellRuntime,
   SpawnInfo,
@@ -33,15 +33,8 @@ export const DEFAULT_POWERSHELL_TIMEOUT_MS = 30 * 60_000;
 
 export type WindowsPhaseId = Exclude<PowerShellPhase, 'webapi'>;
 
-export interface WindowsRunRequest {
-  phase: WindowsPhaseId;
-  mode: PowerShellMode;
-  parameters: Record<string, unknown>;
-  /** Secret parameters (PfxPassword): only in the child's environment. */
-  secrets?: Record<string, string>;
-  /** The PFX, written to a private temporary file for this one process. */
-  pfx?: Buffer;
-}
+/** One phase of the module in one process: the invocation, with the service's own timeout. */
+export type WindowsRunRequest = Omit<PowerShellInvocation, 'phase' | 'timeoutMs'> & { phase: WindowsPhaseId };
 
 export interface WindowsServices {
   /** This computer's name as Windows knows it (COMPUTERNAME, else the host name's first label), upper-case. */
