@@ -155,25 +155,26 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
   }
   switch (auth.method) {
     case 'client-secret': {
-      const secret = env[auth.secretEnv];
-      if (secret) host.registerSecret(secret);
-      build = () => {
-        if (!secret)
-          throw new EntraSignInError(
-            `tenant.auth.secretEnv names ${auth.secretEnv}, which is not set or empty: put the client secret of app ${auth.clientId} in it`,
-          );
-        return new ClientSecretCredential(tenant, auth.clientId, secret, options);
-      };
+      const secret = maskedEnvSecret(
+        env,
+        host,
+        'secretEnv',
+        auth.secretEnv,
+        `the client secret of app ${auth.clientId}`,
+      );
+      build = () => new ClientSecretCredential(tenant, auth.clientId, secret(), options);
       break;
     }
     case 'client-certificate': {
-      const pem = env[auth.certificateEnv];
-      if (pem) host.registerSecret(pem);
+      const certificate = maskedEnvSecret(
+        env,
+        host,
+        'certificateEnv',
+        auth.certificateEnv,
+        `the PEM certificate and private key of app ${auth.clientId}`,
+      );
       build = () => {
-        if (!pem)
-          throw new EntraSignInError(
-            `tenant.auth.certificateEnv names ${auth.certificateEnv}, which is not set or empty: put the PEM certificate and private key of app ${auth.clientId} in it`,
-          );
+        const pem = certificate();
         if (
           !/-----BEGIN CERTIFICATE-----/.test(pem) ||
           !/-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)
@@ -214,6 +215,26 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
       `app ${auth.clientId} in tenant ${tenant} (${describeAuth(auth)}) at ${endpoints.authorityHost}`,
     ),
   );
+}
+
+/**
+ * The secret in the environment variable tenant.auth.<key> names: registered with the mask now, and a missing one
+ * reported on first use (so building services stays offline).
+ */
+function maskedEnvSecret(
+  env: NodeJS.ProcessEnv,
+  host: Host,
+  key: 'secretEnv' | 'certificateEnv',
+  envName: string,
+  what: string,
+): () => string {
+  const value = env[envName];
+  if (value) host.registerSecret(value);
+  return () => {
+    if (!value)
+      throw new EntraSignInError(`tenant.auth.${key} names ${envName}, which is not set or empty: put ${what} in it`);
+    return value;
+  };
 }
 
 /**
