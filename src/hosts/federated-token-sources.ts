@@ -24,7 +24,12 @@ function tokenField(body: string, what: string, field: string): string {
   return value;
 }
 
-/** The GitHub Actions OIDC token of this job, or undefined outside a job that may request one. */
+/**
+ * The GitHub Actions OIDC token of this job, or undefined outside a job that may request one. The request is the
+ * one @actions/core's getIDToken makes; getIDToken itself is not used because it reads process.env rather than the
+ * host's environment, trusts only Node's own CAs (the extra CA of D365_EXO_SYNC_EXTRA_CA would not apply), retries
+ * on its own outside the run's time budget, and its failure does not name the fix.
+ */
 export function githubActionsTokenSource(env: NodeJS.ProcessEnv, host: Host): FederatedTokenSource | undefined {
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
