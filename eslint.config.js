@@ -15,6 +15,7 @@ export const LAYERS = [
   { layer: 'domain', files: ['src/version.ts'], names: 'version\\.js$' },
   { layer: 'domain', files: ['src/deadlines.ts'], names: 'deadlines\\.js$' },
   { layer: 'domain', files: ['src/secrets/**'], names: 'secrets/' },
+  { layer: 'domain', files: ['src/text/**'], names: 'text/' },
   { layer: 'domain', files: ['src/config/**'], names: 'config/' },
   { layer: 'domain', files: ['src/cert/**'], names: 'cert/' },
   { layer: 'domain', files: ['src/hosts/host.ts', 'src/hosts/progress.ts'], names: 'hosts/(?:host|progress)\\.js$' },

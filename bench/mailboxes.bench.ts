@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const intervalSeconds = 1;
 
   const { ConfigSchema } = await import('../src/config/schema.js');
-  const { createCrmServices } = await import('../src/crm/services.js');
+  const { createCrmServices } = await import('../src/crm/client-factory.js');
   const { sandboxWindowsTransport } = await import('@d365-exo-sync/sandbox/d365');
   const { configureMailboxesPhase } = await import('../src/phases/configure-mailboxes.js');
   const { mailboxSettings } = await import('../src/phases/mailboxes/settings.js');

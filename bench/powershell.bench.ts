@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../src/config/schema.js';
-import { createWindowsServices } from '../src/phases/windows/services.js';
+import { createWindowsServices } from '../src/phases/windows/powershell-service.js';
 import { findPhase } from '../src/phases/registry.js';
 import type { PhaseContext } from '../src/phases/phase.js';
 import { resolvePowerShell } from '../src/powershell/index.js';

@@ -10,7 +10,7 @@ export type { Host, HostResult, InputDefinition } from './hosts/host.js';
 export { toolkitDisplayName } from './graph/key-credentials.js';
 export { HttpsTransport, staticAuth } from './crm/https-transport.js';
 export type { RetryPolicy } from './crm/transport.js';
-export { createCrmServices } from './crm/services.js';
+export { createCrmServices } from './crm/client-factory.js';
 export {
   defaultModulePath,
   ENTRY_SCRIPT,
@@ -22,13 +22,13 @@ export {
 export type { CertificateInput, Phase, PhaseContext, PhaseId, PhaseServices, StepResult } from './phases/phase.js';
 export { findPhase } from './phases/registry.js';
 export { runPhase } from './phases/runner.js';
-export { createServices } from './phases/services.js';
-export { createEntraServices } from './phases/entra/services.js';
-export { createExchangeServices } from './phases/exchange/services.js';
-export { createWindowsServices } from './phases/windows/services.js';
+export { createServices } from './phases/create-services.js';
+export { createEntraServices } from './graph/entra-service.js';
+export { createExchangeServices } from './graph/exchange-service.js';
+export { createWindowsServices } from './phases/windows/powershell-service.js';
 export { configHash, type RunRecord } from './report/run-record.js';
 export { isResult, markedLines, renderValue } from './report/markdown.js';
 export { mergedText, mergeRecords, readRecords, type MergedRow, type MergedRun } from './report/merge.js';
 export { statusText } from './report/status.js';
-export { DEFAULT_WIDTH, fitLines, paragraph, textTable } from './report/text-table.js';
+export { DEFAULT_WIDTH, fitLines, paragraph, textTable } from './text/text-table.js';
 export type { RehearsalOptions, RehearsalReport, RunRehearsal } from './cli/commands/demo.js';

@@ -7,6 +7,7 @@
 
 export { decodePfxBase64 } from './base64.js';
 export { readPfxFile } from './pfx-file.js';
+export { type CertificateInput, type GivenCertificate, readCertificateInput } from './certificate-input.js';
 export { InputError } from './errors.js';
 export { type CertProblem, type ProblemCode, type ProblemSeverity, problemSeverity } from './problems.js';
 export { type LoadedPfx, type PfxLoadResult, loadPfx } from './load.js';

@@ -5,7 +5,7 @@ import { loadConfigFile } from '../config/load.js';
 import { configHash } from '../report/run-record.js';
 import type { CertificateInput, Phase, PhaseContext } from '../phases/phase.js';
 import { CliHost, type CliIo } from '../hosts/cli-host.js';
-import { decodePfxBase64, readPfxFile } from '../cert/index.js';
+import { readCertificateInput } from '../cert/index.js';
 import { formatConfigProblems } from '../config/problem-text.js';
 import { secretFromEnv, tableWidth, UsageError } from './usage.js';
 import { buildPhaseContext } from '../pipeline/context.js';
@@ -24,25 +24,26 @@ export interface CertificateFlags {
 }
 
 /** Reads the certificate flags; the password and the PFX are masked before anything else sees them. */
-export function readCertificate(flags: CertificateFlags, io: CliIo, host: CliHost): CertificateInput | undefined {
-  if (flags.pfx && flags['pfx-base64-env'])
-    throw new UsageError('give either --pfx FILE or --pfx-base64-env VAR, not both');
-  if (!flags.pfx && !flags['pfx-base64-env']) {
-    if (flags['password-env']) throw new UsageError('--password-env needs --pfx FILE or --pfx-base64-env VAR');
-    return undefined;
-  }
-  const password = flags['password-env'] ? secretFromEnv(io.env, '--password-env', flags['password-env']) : '';
-  if (password) host.registerSecret(password);
-  if (flags['pfx-base64-env']) {
-    const text = secretFromEnv(io.env, '--pfx-base64-env', flags['pfx-base64-env']);
-    host.registerSecret(text);
-    const pfx = decodePfxBase64(text, `environment variable ${flags['pfx-base64-env']}`);
-    host.registerSecret(pfx);
-    return { pfx, password, source: `environment variable ${flags['pfx-base64-env']}` };
-  }
-  const pfx = readPfxFile(resolve(io.cwd, flags.pfx!), '--pfx');
-  host.registerSecret(pfx);
-  return { pfx, password, source: `file ${flags.pfx}` };
+export function certificateFromFlags(flags: CertificateFlags, io: CliIo, host: CliHost): CertificateInput | undefined {
+  const base64Env = flags['pfx-base64-env'];
+  const passwordEnv = flags['password-env'];
+  return readCertificateInput({
+    ...(base64Env
+      ? {
+          base64: {
+            text: () => secretFromEnv(io.env, '--pfx-base64-env', base64Env),
+            field: `environment variable ${base64Env}`,
+            source: `environment variable ${base64Env}`,
+          },
+        }
+      : {}),
+    ...(flags.pfx ? { file: { path: flags.pfx, field: '--pfx' } } : {}),
+    ...(passwordEnv ? { password: () => secretFromEnv(io.env, '--password-env', passwordEnv) } : {}),
+    names: { base64: '--pfx-base64-env VAR', file: '--pfx FILE', password: '--password-env' },
+    cwd: io.cwd,
+    registerSecret: (value) => host.registerSecret(value),
+    refuse: (message) => new UsageError(message),
+  });
 }
 
 export interface LoadedRun {

@@ -1,18 +1,18 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliIo } from '../hosts/cli-host.js';
-import { terminalWidth } from '../report/text-table.js';
+import { terminalWidth } from '../text/text-table.js';
 
 /** A mistake in how the command was called: exit code 2, with the fix in the message. */
 export class UsageError extends Error {}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
 
 const SECRET_FLAGS = /^--(password|secret|client-secret|pfx-password|token)(=|$)/;
 
 /** parseArgs with our rules: unknown flags are usage errors, and a secret on the command line is refused. */
-export function parseCommandArgs<T extends Options>(argv: string[], options: T) {
+export function parseCommandArgs<T extends CommandOptions>(argv: string[], options: T) {
   const secretFlag = argv.find((arg) => SECRET_FLAGS.test(arg));
   if (secretFlag) {
     throw new UsageError(
@@ -33,6 +33,9 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
 
 /** --wide: tables as wide as their widest cell, for a wide terminal or a file. */
 export const WIDE_OPTION = { wide: { type: 'boolean' } } as const;
+
+/** --json (the whole result as JSON) and --wide: the output flags of every command that prints a report. */
+export const OUTPUT_OPTIONS = { json: { type: 'boolean' }, ...WIDE_OPTION } as const;
 
 /** How wide this command's tables may be: --wide (unlimited), COLUMNS, the terminal, else 100. */
 export function tableWidth(io: CliIo, wide: boolean | undefined): number {

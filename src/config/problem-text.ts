@@ -1,9 +1,6 @@
 // Config problems for the terminal, the way compilers print them: file:line:column, the key path and what
 // is wrong, then the offending line quoted with a caret under the column.
-// #14: the text-table helpers are pure and belong with the domain's renderers; until they move there,
-// config reads them from the report layer above it.
-// eslint-disable-next-line no-restricted-imports
-import { DEFAULT_WIDTH, paragraph } from '../report/text-table.js';
+import { DEFAULT_WIDTH, paragraph } from '../text/text-table.js';
 import type { ConfigProblem } from './load.js';
 import { quoteLine } from './positions.js';
 

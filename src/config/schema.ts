@@ -294,6 +294,20 @@ const TEST_AND_ENABLE_FIELDS = {
   completedOn: 'testmailboxaccesscompletedon',
 };
 
+/** email.mailboxes when the config leaves it out (the same values as the keys' own defaults). */
+const MAILBOX_DEFAULTS = {
+  select: 'all-active-users',
+  approve: true,
+  testAndEnable: true,
+  appointmentsContactsTasks: true,
+  outlookApp: false,
+  testAndEnableFields: TEST_AND_ENABLE_FIELDS,
+  poll: { intervalSeconds: 30, timeoutMinutes: 30 },
+} as const;
+
+/** email.profile when the config leaves it out. */
+const PROFILE_DEFAULTS = { name: 'Exchange Online (Hybrid)', autodiscover: true, organizationDefault: true };
+
 const mailboxes = z
   .strictObject({
     select: z
@@ -334,15 +348,7 @@ const mailboxes = z
       })
       .default({ intervalSeconds: 30, timeoutMinutes: 30 }),
   })
-  .default({
-    select: 'all-active-users',
-    approve: true,
-    testAndEnable: true,
-    appointmentsContactsTasks: true,
-    outlookApp: false,
-    testAndEnableFields: TEST_AND_ENABLE_FIELDS,
-    poll: { intervalSeconds: 30, timeoutMinutes: 30 },
-  });
+  .default(MAILBOX_DEFAULTS);
 
 const email = z
   .strictObject({
@@ -357,21 +363,10 @@ const email = z
         incomingServerLocation: httpsUrl('email.profile.incomingServerLocation').optional(),
         outgoingServerLocation: httpsUrl('email.profile.outgoingServerLocation').optional(),
       })
-      .default({ name: 'Exchange Online (Hybrid)', autodiscover: true, organizationDefault: true }),
+      .default(PROFILE_DEFAULTS),
     mailboxes,
   })
-  .default({
-    profile: { name: 'Exchange Online (Hybrid)', autodiscover: true, organizationDefault: true },
-    mailboxes: {
-      select: 'all-active-users',
-      approve: true,
-      testAndEnable: true,
-      appointmentsContactsTasks: true,
-      outlookApp: false,
-      testAndEnableFields: TEST_AND_ENABLE_FIELDS,
-      poll: { intervalSeconds: 30, timeoutMinutes: 30 },
-    },
-  })
+  .default({ profile: PROFILE_DEFAULTS, mailboxes: MAILBOX_DEFAULTS })
   .describe('Server-side synchronization in D365');
 
 /** The EWS settings configure-exchange ensures (see docs/phases.md, configure-exchange). */

@@ -1,6 +1,6 @@
 // The D365 Web API client: its factory for a run, the client, the transports and the errors.
-export { createCrmServices, organizationUrl, systemClock } from './services.js';
-export type { Clock, CreateCrmServicesOptions, CrmServices } from './services.js';
+export { createCrmServices, organizationUrl, systemClock } from './client-factory.js';
+export type { Clock, CreateCrmServicesOptions, CrmServices } from './client-factory.js';
 export { WebApiClient, DEFAULT_API_VERSION, MAX_PAGE_SIZE } from './client.js';
 export type { ChangeOperation, ChangeUnit, ChangeUnitResult, ExecuteOptions, WebApiClientOptions } from './client.js';
 export { HttpsTransport, staticAuth } from './https-transport.js';

@@ -1,5 +1,6 @@
-// Signing in to Entra ID with @azure/identity: workload identity federation first (GitHub OIDC token,
-// Azure DevOps service connection, or a token file), then client certificate, then client secret.
+// Signing in to Entra ID with @azure/identity: workload identity federation (a token file, or the pipeline's OIDC
+// token, which the Host finds: GitHub Actions, an Azure DevOps service connection), client certificate or client
+// secret.
 // Every secret (client secret, certificate key, pipeline request tokens, federated assertions, access
 // tokens) is registered with the host's mask before it is used, so no log line or record can show it.
 import { readFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import {
   type TokenCredential,
 } from '@azure/identity';
 import { FEDERATED_AUDIENCE, type Config } from '../config/schema.js';
-import type { EntraConnection, Host } from '../hosts/host.js';
+import type { EntraConnection, FederatedTokenSource, Host } from '../hosts/host.js';
 import { sendWithRetry, type HttpOptions } from '../http/request.js';
 import { tenantSegment, type CloudEndpoints } from './endpoints.js';
 import { EntraSignInError } from './errors.js';
@@ -31,32 +32,19 @@ export function federatedAudience(auth: AuthConfig): string {
   return (auth.method === 'workload-identity' && auth.audience) || FEDERATED_AUDIENCE;
 }
 
-/** Where a federated token comes from, as found in the environment. */
-export type FederatedTokenSource =
-  | { kind: 'token-file'; envName: string; path: string }
-  | { kind: 'github-actions'; requestUrl: string; requestToken: string }
-  | { kind: 'azure-devops'; requestUri: string; accessToken: string; serviceConnectionId: string };
-
-export function describeSource(source: FederatedTokenSource): string {
-  switch (source.kind) {
-    case 'token-file':
-      return `the federated token file named by ${source.envName}`;
-    case 'github-actions':
-      return 'the GitHub Actions OIDC token';
-    case 'azure-devops':
-      return `the Azure DevOps service connection ${source.serviceConnectionId}`;
-  }
-}
+/** Where a federated token comes from: a file (any host), or the pipeline the Host runs in. */
+export type FederatedTokenOrigin =
+  { kind: 'token-file'; envName: string; path: string } | { kind: 'pipeline'; source: FederatedTokenSource };
 
 /**
- * Finds the federated token source: tenant.auth.tokenFileEnv when configured, else
- * AZURE_FEDERATED_TOKEN_FILE, else the GitHub Actions OIDC request variables, else Azure DevOps'
- * (SYSTEM_OIDCREQUESTURI, SYSTEM_ACCESSTOKEN, AZURESUBSCRIPTION_SERVICE_CONNECTION_ID).
+ * Finds the federated token: tenant.auth.tokenFileEnv when configured, else AZURE_FEDERATED_TOKEN_FILE, else the
+ * pipeline's OIDC token as the Host finds it (GitHub Actions, an Azure DevOps service connection).
  */
 export function findFederatedTokenSource(
   tokenFileEnv: string | undefined,
   env: NodeJS.ProcessEnv,
-): FederatedTokenSource {
+  pipelineSource: () => FederatedTokenSource | undefined,
+): FederatedTokenOrigin {
   if (tokenFileEnv) {
     const path = env[tokenFileEnv];
     if (!path) {
@@ -68,32 +56,13 @@ export function findFederatedTokenSource(
   }
   if (env.AZURE_FEDERATED_TOKEN_FILE)
     return { kind: 'token-file', envName: 'AZURE_FEDERATED_TOKEN_FILE', path: env.AZURE_FEDERATED_TOKEN_FILE };
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL || env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-      throw new EntraSignInError(
-        'GitHub Actions OIDC: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN must both be set; give the job `permissions: id-token: write`',
-      );
-    }
-    return {
-      kind: 'github-actions',
-      requestUrl: env.ACTIONS_ID_TOKEN_REQUEST_URL,
-      requestToken: env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
-    };
+  let source: FederatedTokenSource | undefined;
+  try {
+    source = pipelineSource();
+  } catch (error) {
+    throw new EntraSignInError(error instanceof Error ? error.message : String(error), { cause: error });
   }
-  if (env.SYSTEM_OIDCREQUESTURI) {
-    const missing = ['SYSTEM_ACCESSTOKEN', 'AZURESUBSCRIPTION_SERVICE_CONNECTION_ID'].filter((name) => !env[name]);
-    if (missing.length) {
-      throw new EntraSignInError(
-        'Azure DevOps: no service connection. Give the task input azureSubscription: the name of an Azure Resource Manager service connection (workload identity federation, or a service principal) whose app is the one in tenant.auth.clientId',
-      );
-    }
-    return {
-      kind: 'azure-devops',
-      requestUri: env.SYSTEM_OIDCREQUESTURI,
-      accessToken: env.SYSTEM_ACCESSTOKEN!,
-      serviceConnectionId: env.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID!,
-    };
-  }
+  if (source) return { kind: 'pipeline', source };
   throw new EntraSignInError(
     'tenant.auth.method is workload-identity but no federated token is available: in GitHub Actions give the job `permissions: id-token: write`; ' +
       'in Azure DevOps give the task input azureSubscription (an Azure Resource Manager service connection); ' +
@@ -101,85 +70,31 @@ export function findFederatedTokenSource(
   );
 }
 
-function readJson(text: string, what: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object') return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new EntraSignInError(`${what} did not answer with JSON`);
-}
-
-/** Fetches one federated token (a JWT) from its source; the caller registers it as a secret. */
+/** Fetches one federated token (a JWT) from where it comes from; the caller registers it as a secret. */
 export async function fetchFederatedToken(
-  source: FederatedTokenSource,
+  origin: FederatedTokenOrigin,
   audience: string,
   http: Partial<HttpOptions>,
 ): Promise<string> {
-  switch (source.kind) {
-    case 'token-file': {
-      let text: string;
-      try {
-        text = await readFile(source.path, 'utf8');
-      } catch (error) {
-        throw new EntraSignInError(
-          `${source.envName} names ${source.path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
-          { cause: error },
-        );
-      }
-      const token = text.trim();
-      if (!token) throw new EntraSignInError(`the federated token file ${source.path} (${source.envName}) is empty`);
-      return token;
-    }
-    case 'github-actions': {
-      const url = new URL(source.requestUrl);
-      url.searchParams.set('audience', audience);
-      const res = await sendWithRetry(
-        {
-          method: 'GET',
-          url: url.toString(),
-          headers: { authorization: `bearer ${source.requestToken}`, accept: 'application/json; api-version=2.0' },
-        },
-        http,
+  if (origin.kind === 'token-file') {
+    let text: string;
+    try {
+      text = await readFile(origin.path, 'utf8');
+    } catch (error) {
+      throw new EntraSignInError(
+        `${origin.envName} names ${origin.path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
+        { cause: error },
       );
-      if (res.status !== 200) {
-        throw new EntraSignInError(
-          `GitHub Actions refused the OIDC token request: HTTP ${res.status}; give the job \`permissions: id-token: write\``,
-        );
-      }
-      const value = readJson(res.body, 'the GitHub Actions OIDC token endpoint').value;
-      if (typeof value !== 'string' || !value)
-        throw new EntraSignInError('the GitHub Actions OIDC token endpoint answered without a token (value)');
-      return value;
     }
-    case 'azure-devops': {
-      const url = new URL(source.requestUri);
-      url.searchParams.set('api-version', '7.1');
-      url.searchParams.set('serviceConnectionId', source.serviceConnectionId);
-      const res = await sendWithRetry(
-        {
-          method: 'POST',
-          url: url.toString(),
-          headers: {
-            authorization: `Bearer ${source.accessToken}`,
-            'content-type': 'application/json',
-            'x-tfs-fedauthredirect': 'Suppress',
-          },
-          body: '',
-        },
-        http,
-      );
-      if (res.status !== 200) {
-        throw new EntraSignInError(
-          `Azure DevOps refused the OIDC token request for service connection ${source.serviceConnectionId}: HTTP ${res.status}; check that the pipeline may use the service connection and that SYSTEM_ACCESSTOKEN is mapped`,
-        );
-      }
-      const token = readJson(res.body, 'the Azure DevOps OIDC endpoint').oidcToken;
-      if (typeof token !== 'string' || !token)
-        throw new EntraSignInError('the Azure DevOps OIDC endpoint answered without a token (oidcToken)');
-      return token;
-    }
+    const token = text.trim();
+    if (!token) throw new EntraSignInError(`the federated token file ${origin.path} (${origin.envName}) is empty`);
+    return token;
+  }
+  const res = await sendWithRetry(origin.source.request(audience), http);
+  try {
+    return origin.source.read(res.status, res.body);
+  } catch (error) {
+    throw new EntraSignInError(error instanceof Error ? error.message : String(error), { cause: error });
   }
 }
 
@@ -220,20 +135,15 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
     ...(endpoints.knownAuthority ? {} : { disableInstanceDiscovery: true }),
   };
   let build: () => TokenCredential;
-  let connection: EntraConnection | undefined;
-  let connectionProblem: unknown;
-  try {
-    connection = host.entraConnection?.();
-  } catch (error) {
-    connectionProblem = error;
-  }
-  if (connectionProblem !== undefined) {
+  const askedConnection = askHostNow(() => host.entraConnection?.());
+  if (askedConnection.failed) {
     build = () => {
-      const message = connectionProblem instanceof Error ? connectionProblem.message : String(connectionProblem);
-      throw new EntraSignInError(message, { cause: connectionProblem });
+      const problem = askedConnection.problem;
+      throw new EntraSignInError(problem instanceof Error ? problem.message : String(problem), { cause: problem });
     };
     return new MaskedCredential(build, host, httpClient, 'the service connection');
   }
+  const connection = askedConnection.value;
   if (connection) {
     const found = connection;
     build = () => {
@@ -245,25 +155,26 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
   }
   switch (auth.method) {
     case 'client-secret': {
-      const secret = env[auth.secretEnv];
-      if (secret) host.registerSecret(secret);
-      build = () => {
-        if (!secret)
-          throw new EntraSignInError(
-            `tenant.auth.secretEnv names ${auth.secretEnv}, which is not set or empty: put the client secret of app ${auth.clientId} in it`,
-          );
-        return new ClientSecretCredential(tenant, auth.clientId, secret, options);
-      };
+      const secret = maskedEnvSecret(
+        env,
+        host,
+        'secretEnv',
+        auth.secretEnv,
+        `the client secret of app ${auth.clientId}`,
+      );
+      build = () => new ClientSecretCredential(tenant, auth.clientId, secret(), options);
       break;
     }
     case 'client-certificate': {
-      const pem = env[auth.certificateEnv];
-      if (pem) host.registerSecret(pem);
+      const certificate = maskedEnvSecret(
+        env,
+        host,
+        'certificateEnv',
+        auth.certificateEnv,
+        `the PEM certificate and private key of app ${auth.clientId}`,
+      );
       build = () => {
-        if (!pem)
-          throw new EntraSignInError(
-            `tenant.auth.certificateEnv names ${auth.certificateEnv}, which is not set or empty: put the PEM certificate and private key of app ${auth.clientId} in it`,
-          );
+        const pem = certificate();
         if (
           !/-----BEGIN CERTIFICATE-----/.test(pem) ||
           !/-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)
@@ -282,23 +193,15 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
       break;
     }
     case 'workload-identity': {
-      for (const name of ['ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'SYSTEM_ACCESSTOKEN']) {
-        const value = env[name];
-        if (value) host.registerSecret(value);
-      }
+      // Found now, so the host registers its request tokens with the mask before anything runs; a problem is
+      // reported on first use, and only when no token file comes first.
+      const pipeline = askHostNow(() => host.federatedTokenSource?.());
       build = () => {
-        const source = findFederatedTokenSource(auth.tokenFileEnv, env);
-        const audience = federatedAudience(auth);
-        return new ClientAssertionCredential(
-          tenant,
-          auth.clientId,
-          async () => {
-            const token = await fetchFederatedToken(source, audience, http);
-            host.registerSecret(token);
-            return token;
-          },
-          options,
-        );
+        const origin = findFederatedTokenSource(auth.tokenFileEnv, env, () => {
+          if (pipeline.failed) throw pipeline.problem;
+          return pipeline.value;
+        });
+        return federatedCredential(tenant, auth.clientId, origin, federatedAudience(auth), options, host, http);
       };
       break;
     }
@@ -312,6 +215,38 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
       `app ${auth.clientId} in tenant ${tenant} (${describeAuth(auth)}) at ${endpoints.authorityHost}`,
     ),
   );
+}
+
+/**
+ * The secret in the environment variable tenant.auth.<key> names: registered with the mask now, and a missing one
+ * reported on first use (so building services stays offline).
+ */
+function maskedEnvSecret(
+  env: NodeJS.ProcessEnv,
+  host: Host,
+  key: 'secretEnv' | 'certificateEnv',
+  envName: string,
+  what: string,
+): () => string {
+  const value = env[envName];
+  if (value) host.registerSecret(value);
+  return () => {
+    if (!value)
+      throw new EntraSignInError(`tenant.auth.${key} names ${envName}, which is not set or empty: put ${what} in it`);
+    return value;
+  };
+}
+
+/**
+ * Asks the Host now, while the services are built, so that it registers what it finds with the mask before any
+ * request; a problem it raises is kept and reported on first use, so building services stays offline.
+ */
+function askHostNow<T>(ask: () => T): { failed: false; value: T } | { failed: true; problem: unknown } {
+  try {
+    return { failed: false, value: ask() };
+  } catch (problem) {
+    return { failed: true, problem };
+  }
 }
 
 /**
@@ -347,26 +282,40 @@ function connectionCredential(
         { certificate: credential.pem.replace(/\r\n/g, '\n') },
         options,
       );
-    case 'federated': {
-      const source: FederatedTokenSource = {
-        kind: 'azure-devops',
-        requestUri: credential.requestUri,
-        accessToken: credential.accessToken,
-        serviceConnectionId: credential.serviceConnectionId,
-      };
+    case 'federated':
       // Azure DevOps issues its tokens for api://AzureADTokenExchange whatever is asked.
-      return new ClientAssertionCredential(
+      return federatedCredential(
         tenantId,
         clientId,
-        async () => {
-          const token = await fetchFederatedToken(source, FEDERATED_AUDIENCE, http);
-          host.registerSecret(token);
-          return token;
-        },
+        { kind: 'pipeline', source: credential.source },
+        FEDERATED_AUDIENCE,
         options,
+        host,
+        http,
       );
-    }
   }
+}
+
+/** Signs in with a federated token as the client assertion, each token masked as soon as it is fetched. */
+function federatedCredential(
+  tenantId: string,
+  clientId: string,
+  origin: FederatedTokenOrigin,
+  audience: string,
+  options: ClientSecretCredentialOptions,
+  host: Host,
+  http: Partial<HttpOptions>,
+): TokenCredential {
+  return new ClientAssertionCredential(
+    tenantId,
+    clientId,
+    async () => {
+      const token = await fetchFederatedToken(origin, audience, http);
+      host.registerSecret(token);
+      return token;
+    },
+    options,
+  );
 }
 
 /** Registers every access token with the mask before handing it out, and turns failures into plain words. */

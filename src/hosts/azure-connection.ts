@@ -8,8 +8,8 @@
 import * as tl from 'azure-pipelines-task-lib/task.js';
 import { Writable } from 'node:stream';
 import type { EntraConnection, Host } from './host.js';
-
 import { SERVICE_CONNECTION_INPUT } from './azure-name.js';
+import { azureDevOpsTokenSource } from './federated-token-sources.js';
 
 /** The task lib logs endpoint parameters, secrets included, as debug lines: keep them out of the log. */
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -50,7 +50,13 @@ export function readServiceConnection(host: Host): EntraConnection | undefined {
       `${SERVICE_CONNECTION_INPUT}: service connection ${id} (${scheme}) has no ${!tenantId ? 'tenant id' : 'app (client) id'}: use an Azure Resource Manager service connection with an app registration`,
     );
   }
-  const label = `Azure DevOps service connection ${id}`;
+  // The connection's tenant and app, described in words for messages and the run record.
+  const connection = (how: string, credential: EntraConnection['credential']): EntraConnection => ({
+    description: `Azure DevOps service connection ${id} (${how}, app ${clientId}, tenant ${tenantId})`,
+    tenantId,
+    clientId,
+    credential,
+  });
   if (scheme === 'WorkloadIdentityFederation') {
     const requestUri = process.env.SYSTEM_OIDCREQUESTURI;
     const accessToken = authParameter('SystemVssConnection', 'AccessToken');
@@ -59,13 +65,10 @@ export function readServiceConnection(host: Host): EntraConnection | undefined {
         `${SERVICE_CONNECTION_INPUT}: service connection ${id} uses workload identity federation, but the agent gave no ${!requestUri ? 'SYSTEM_OIDCREQUESTURI' : 'job access token (SystemVssConnection)'}: use agent 3.227.1 or later (Azure DevOps Server: a release that supports workload identity federation)`,
       );
     }
-    host.registerSecret(accessToken);
-    return {
-      description: `${label} (workload identity federation, app ${clientId}, tenant ${tenantId})`,
-      tenantId,
-      clientId,
-      credential: { kind: 'federated', requestUri, accessToken, serviceConnectionId: id },
-    };
+    return connection('workload identity federation', {
+      kind: 'federated',
+      source: azureDevOpsTokenSource({ requestUri, accessToken, serviceConnectionId: id }, host),
+    });
   }
   if (scheme === 'ServicePrincipal') {
     const type = authParameter(id, 'authenticationType') ?? 'spnKey';
@@ -73,22 +76,12 @@ export function readServiceConnection(host: Host): EntraConnection | undefined {
       const pem = authParameter(id, 'servicePrincipalCertificate');
       if (!pem) throw new Error(`${SERVICE_CONNECTION_INPUT}: service connection ${id} has no certificate`);
       host.registerSecret(pem);
-      return {
-        description: `${label} (service principal with a certificate, app ${clientId}, tenant ${tenantId})`,
-        tenantId,
-        clientId,
-        credential: { kind: 'certificate', pem },
-      };
+      return connection('service principal with a certificate', { kind: 'certificate', pem });
     }
     const secret = authParameter(id, 'serviceprincipalkey');
     if (!secret) throw new Error(`${SERVICE_CONNECTION_INPUT}: service connection ${id} has no client secret`);
     host.registerSecret(secret);
-    return {
-      description: `${label} (service principal with a secret, app ${clientId}, tenant ${tenantId})`,
-      tenantId,
-      clientId,
-      credential: { kind: 'secret', secret },
-    };
+    return connection('service principal with a secret', { kind: 'secret', secret });
   }
   throw new Error(
     `${SERVICE_CONNECTION_INPUT}: service connection ${id} uses the scheme ${scheme}; d365-exo-sync signs in with WorkloadIdentityFederation or ServicePrincipal (secret or certificate)`,

@@ -7,10 +7,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { EntraConnection, Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
+import type {
+  EntraConnection,
+  FederatedTokenSource,
+  Host,
+  HostResult,
+  InputDefinition,
+  ProgressUpdate,
+} from './host.js';
 import { Masker } from '../secrets/masker.js';
 import { azureName } from './azure-name.js';
 import { readServiceConnection } from './azure-connection.js';
+import { azureDevOpsEnvTokenSource } from './federated-token-sources.js';
 
 /** The agent runs any `##vso[...]` (and formats `##[...]`) it finds in a line: our own text must not. */
 function inert(text: string): string {
@@ -151,6 +159,11 @@ export class AzureHost implements Host {
   }
 
   private connection?: EntraConnection | null;
+
+  /** Without a service connection in azureSubscription: the job's own OIDC variables, when it has them. */
+  federatedTokenSource(): FederatedTokenSource | undefined {
+    return azureDevOpsEnvTokenSource(process.env, this);
+  }
 
   setResult(result: HostResult, message: string): void {
     const text = this.mask(message);

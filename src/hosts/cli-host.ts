@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
+import type { FederatedTokenSource, Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
+import { pipelineTokenSource } from './federated-token-sources.js';
 import { Masker } from '../secrets/masker.js';
 
 export interface CliIo {
@@ -129,6 +130,14 @@ export class CliHost implements Host {
       // No passwd entry (some containers): the actor stays unknown rather than failing the run.
     }
     return { actor, machine: hostname(), runId: this.runId };
+  }
+
+  /**
+   * The command line may run in a pipeline's script step: GitHub Actions' OIDC token, else Azure DevOps' (with
+   * AZURESUBSCRIPTION_SERVICE_CONNECTION_ID), from the environment it was given.
+   */
+  federatedTokenSource(): FederatedTokenSource | undefined {
+    return pipelineTokenSource(this.io.env, this);
   }
 
   setResult(result: HostResult, message: string): void {

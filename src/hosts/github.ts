@@ -5,7 +5,8 @@ import * as core from '@actions/core';
 import { mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
+import type { FederatedTokenSource, Host, HostResult, InputDefinition, ProgressUpdate } from './host.js';
+import { githubActionsTokenSource } from './federated-token-sources.js';
 import { Masker } from '../secrets/masker.js';
 
 /** A line of our own output must never be read as a workflow command (`::set-output::`, `::add-mask::`...). */
@@ -98,6 +99,11 @@ export class GitHubHost implements Host {
       runId,
       ...(runUrl ? { runUrl } : {}),
     };
+  }
+
+  /** The job's OIDC token, when the workflow gives the job `permissions: id-token: write`. */
+  federatedTokenSource(): FederatedTokenSource | undefined {
+    return githubActionsTokenSource(this.env, this);
   }
 
   setResult(result: HostResult, message: string): void {

@@ -34,9 +34,22 @@ export interface EntraConnection {
   tenantId: string;
   clientId: string;
   credential:
-    | { kind: 'federated'; requestUri: string; accessToken: string; serviceConnectionId: string }
+    | { kind: 'federated'; source: FederatedTokenSource }
     | { kind: 'secret'; secret: string }
     | { kind: 'certificate'; pem: string };
+}
+
+/**
+ * Where the pipeline running a step hands out federated (OIDC) tokens for workload identity federation: how to ask
+ * for one and how to read the answer. The host knows where; the core sends the request (its retries, CAs and mask).
+ */
+export interface FederatedTokenSource {
+  /** For messages, never a secret: "the GitHub Actions OIDC token". */
+  description: string;
+  /** The HTTP request for one token for this audience (Azure DevOps issues for api://AzureADTokenExchange whatever is asked). */
+  request(audience: string): { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string };
+  /** The token in the answer; throws an Error that says why not and what to fix (the job's permissions...). */
+  read(status: number, body: string): string;
 }
 
 /** One state of a long wait, for a live line or a pipeline's progress display. */
@@ -88,4 +101,11 @@ export interface Host {
    * named but cannot be used. Its secrets are registered with the mask before it returns.
    */
   entraConnection?(): EntraConnection | undefined;
+  /**
+   * The pipeline's federated token source for this step, for tenant.auth.method workload-identity: GitHub Actions'
+   * OIDC token (the job has `permissions: id-token: write`), Azure DevOps' for a service connection; the command
+   * line finds either in its environment. Undefined when there is none; throws a clear error when it is half there.
+   * Its request tokens are registered with the mask before it returns.
+   */
+  federatedTokenSource?(): FederatedTokenSource | undefined;
 }

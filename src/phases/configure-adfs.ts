@@ -12,7 +12,8 @@
 import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
 import { certificateThumbprint } from './windows/certificate.js';
 import { adfsServer, SERVER_INPUT } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireWindows } from './phase-services.js';
 import { GUID_PATTERN } from '../config/formats.js';
 import { runWarnings } from './windows/step-results.js';
 import { moduleSteps } from './windows/step-catalogue.js';
@@ -113,7 +114,7 @@ const run = powerShellPhase<Prepared>({
       skipNotes['adfs-certificate'] = 'not configured (adfs.updateSslCertificate: false)';
     if (!ctx.config.deployment.restartServices)
       skipNotes['restart-services'] = 'disabled (deployment.restartServices: false)';
-    return { server: p.server, skipNotes, warnings: runWarnings(p.windows, p.server, result) };
+    return { server: p.server, skipNotes, warnings: runWarnings(p.server, result) };
   },
   applied(ctx, _p, result, results) {
     const outputs: Record<string, string> = {};
@@ -147,6 +148,7 @@ export const configureAdfsPhase: Phase = {
   runsOn: 'the primary AD FS server (adfs.server)',
   changes:
     'AD FS: forms authentication, the App for Outlook client and its permission, optionally the SSL and service-communications certificate',
+  writes: { certificate: true },
   inputs: [
     SERVER_INPUT,
     {

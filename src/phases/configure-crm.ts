@@ -12,7 +12,8 @@ import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
 import { resolveS2sMetadataUrl } from '../graph/endpoints.js';
 import { certificateThumbprint, windowsPfx } from './windows/certificate.js';
 import { deploymentToolsServer, SERVER_INPUT, type ServerConfig } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireWindows } from './phase-services.js';
 import { GUID_PATTERN } from '../config/formats.js';
 import { runWarnings } from './windows/step-results.js';
 import { moduleSteps } from './windows/step-catalogue.js';
@@ -103,7 +104,7 @@ const run = powerShellPhase<Prepared>({
     ...(ctx.config.deployment.restartServices
       ? {}
       : { skipNotes: { 'restart-services': 'disabled (deployment.restartServices: false)' } }),
-    warnings: runWarnings(p.windows, p.server.name, result),
+    warnings: runWarnings(p.server.name, result),
   }),
   planned(ctx, _p, steps) {
     const s2s = steps.find((s) => s.id === 'crm.s2s-certificate');
@@ -142,6 +143,7 @@ export const configureCrmPhase: Phase = {
   runsOn: 'the D365 server with the deployment-tools role, once per deployment',
   changes:
     'the D365 configuration database: S2STokenIssuer certificate, ServerSettings, S2STenantId, OAuth claims; async service restarts',
+  writes: { certificate: true },
   inputs: [
     SERVER_INPUT,
     THUMBPRINT_INPUT,

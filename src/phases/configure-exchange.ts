@@ -13,13 +13,13 @@
 // up to 24 hours: the time after which Test & Enable is worth running), ews-state (the countdown line).
 import type { Phase, PhaseContext, Step } from './phase.js';
 import { PowerShellPhaseError, type PhaseScriptResult } from '../powershell/types.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireCrm, requireExchange, requireWindows } from './phase-services.js';
 import { planError, runWarnings, type RunDetails } from './windows/step-results.js';
 import { moduleSteps } from './windows/step-catalogue.js';
 import { powerShellPhase, runModule, type PowerShellPhaseDefinition } from './windows/powershell-phase.js';
-import { requireExchange, type ExchangeServices } from './exchange/services.js';
+import type { ExchangeServices } from '../graph/exchange-service.js';
 import { ewsCountdownLine, organizationAllows, tenantEwsState } from './exchange/countdown.js';
-import { requireCrm } from './mailboxes/crm-services.js';
 import { selectMailboxes } from './mailboxes/select.js';
 import { mailboxSettings } from './mailboxes/settings.js';
 
@@ -106,7 +106,7 @@ function details(ctx: PhaseContext, p: PreparedExchange, result?: PhaseScriptRes
     server: TARGET,
     skipNotes: {},
     warnings: [
-      ...runWarnings(p.windows, p.windows.computerName, result).filter((w) => !w.startsWith('the phase ran for')),
+      ...runWarnings(p.windows.computerName, result).filter((w) => !w.startsWith('the phase ran for')),
       ...(p.mailboxes.length
         ? []
         : [`no synchronized mailboxes in ${p.mailboxSource}: the mailboxes' own EwsEnabled is not checked`]),
@@ -296,6 +296,7 @@ export const configureExchangePhase: Phase = {
     'a runner with the ExchangeOnlineManagement module 3.1.0+ (and the D365 Web API, unless the mailboxes are listed)',
   changes:
     "Exchange Online: the Dynamics app id in EwsAllowedAppIDs; EwsEnabled, the user-agent lists and the mailboxes' EwsEnabled only when configured",
+  writes: { ews: true },
   // Exchange Online's token comes from the same Entra app and sign-in as the Graph phases.
   signsInToEntra: true,
   inputs: [

@@ -7,7 +7,8 @@ import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS } from '../crm/
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readCaller } from './mailboxes/caller.js';
 import { describeSettings, hasWrites, profileNamer, type MailboxChange } from './mailboxes/changes.js';
-import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
+import { tenantIdOf } from './mailboxes/crm-services.js';
+import { requireCrm } from './phase-services.js';
 import {
   diffMailboxes,
   diffProfile,
@@ -38,7 +39,7 @@ import {
 } from './mailboxes/apply-changes.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
 import type { WebApiClient } from '../crm/client.js';
-import type { Clock } from '../crm/services.js';
+import type { Clock } from '../crm/client-factory.js';
 import type { Logger } from '../hosts/host.js';
 
 const NEEDED_PRIVILEGES = [
@@ -411,6 +412,7 @@ export const configureMailboxesPhase: Phase = {
   title: 'D365 mailboxes: Exchange Online (Hybrid) profile, server-side sync, approval, Test & Enable',
   runsOn: 'anywhere with D365 Web API access',
   changes: 'D365 data (email server profile, organization default profile, mailboxes, email approval)',
+  writes: { ews: true },
   inputs: [
     {
       name: 'tenant-id',

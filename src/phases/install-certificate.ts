@@ -11,7 +11,8 @@
 import type { Phase, PhaseContext, PhaseOutcome } from './phase.js';
 import { assertNotExpired, certificateFacts, windowsPfx, type CertificateFacts } from './windows/certificate.js';
 import { installTarget, SERVER_INPUT, type InstallTarget } from './windows/server.js';
-import { requireWindows, type WindowsServices } from './windows/services.js';
+import type { WindowsServices } from './windows/powershell-service.js';
+import { requireWindows } from './phase-services.js';
 import { runWarnings } from './windows/step-results.js';
 import { moduleSteps } from './windows/step-catalogue.js';
 import { powerShellPhase } from './windows/powershell-phase.js';
@@ -120,7 +121,7 @@ const run = powerShellPhase<Prepared>({
   details: (ctx, p, result) => ({
     server: p.target.name,
     skipNotes: skipNotes(ctx, p.target),
-    warnings: runWarnings(p.windows, p.target.name, result),
+    warnings: runWarnings(p.target.name, result),
   }),
   applied(_ctx, p, result, results): PhaseOutcome {
     const installed = (result.evidence.certificate as { thumbprint?: string } | undefined)?.thumbprint?.toUpperCase();
@@ -145,6 +146,7 @@ export const installCertificatePhase: Phase = {
   title: 'Install the certificate on a D365 server',
   runsOn: 'every D365 server (one job per server, on that server), and the AD FS server with adfs.updateSslCertificate',
   changes: 'that server: LocalMachine\\My, private key ACL, optionally the IIS HTTPS binding, D365 service restarts',
+  writes: { certificate: true },
   inputs: [SERVER_INPUT],
   outputs: [
     {

@@ -1,10 +1,14 @@
 import type { Config } from '../config/schema.js';
 import type { Host, InputDefinition, OutputDefinition } from '../hosts/host.js';
 import type { PhaseId, Step, StepResult } from '../report/step-result.js';
+import type { PhaseServices } from './phase-services.js';
+import type { CertificateInput } from '../cert/certificate-input.js';
 
 // The run record's vocabulary lives in report/step-result.ts; the phases re-export it for their callers.
 export { PHASE_IDS, STEP_STATUSES } from '../report/step-result.js';
 export type { PhaseId, Step, StepResult, StepStatus } from '../report/step-result.js';
+export type { PhaseServices } from './phase-services.js';
+export type { CertificateInput } from '../cert/certificate-input.js';
 
 /** Everything a phase needs from outside itself. Services are built lazily so plan() of an offline phase stays offline. */
 export interface PhaseContext {
@@ -18,20 +22,11 @@ export interface PhaseContext {
   services: PhaseServices;
 }
 
-/** The PFX as handed to the run: bytes and password, plus where it came from (for messages; never the secret). */
-export interface CertificateInput {
-  pfx: Buffer;
-  password: string;
-  /** "file ./new.pfx", "input pfx-base64", ... */
-  source: string;
+/** See Phase.writes. */
+export interface PhaseWrites {
+  certificate?: boolean;
+  ews?: boolean;
 }
-
-/**
- * The clients a phase uses. Each phase module declares the services it needs by extending this
- * interface (declaration merging keeps phases decoupled from each other's clients).
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface PhaseServices {}
 
 export interface PhaseOutcome {
   results: StepResult[];
@@ -47,6 +42,13 @@ export interface Phase {
   changes: string;
   /** Signs in to Entra ID (Microsoft Graph): its Azure DevOps task takes the azureSubscription service connection. */
   signsInToEntra?: boolean;
+  /**
+   * What the phase writes that the runner guards before it runs. certificate: the run's new certificate goes
+   * somewhere (Entra ID's key credential, a server's store, the S2S configuration, AD FS), so a certificate preflight
+   * would refuse is refused in apply before anything changes. ews: it sets up or tests server-side synchronization
+   * over EWS in Exchange Online, so it refuses after EWS is shut down (2027-04-01).
+   */
+  writes?: PhaseWrites;
   /** Pipeline inputs beyond the common ones (config, certificate); the action.yml/task.json derive from these. */
   inputs: InputDefinition[];
   outputs: OutputDefinition[];

@@ -27,7 +27,8 @@ import {
   summaries,
   type CloudState,
 } from './entra/common.js';
-import { requireEntra, type EntraServices } from './entra/services.js';
+import type { EntraServices } from '../graph/entra-service.js';
+import { requireEntra } from './phase-services.js';
 import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
 import {
   certificateRefusal,
@@ -367,6 +368,7 @@ export const registerEntraPhase: Phase = {
   title: 'Register the certificate with Entra ID',
   runsOn: 'anywhere with Microsoft Graph access',
   changes: 'Entra ID: key credentials and names of the Dynamics CRM service principal',
+  writes: { certificate: true },
   signsInToEntra: true,
   inputs: [],
   outputs: [

@@ -24,7 +24,7 @@ import {
   summaries,
   type CloudState,
 } from './entra/common.js';
-import { requireEntra } from './entra/services.js';
+import { requireEntra } from './phase-services.js';
 import { keysPresent, patchKeyCredentials, type ResendForm } from './entra/patch-keys.js';
 import { diffRetirePrevious, verifyGate, type RetireWanted } from './entra/retire-diff.js';
 

@@ -11,21 +11,13 @@ import { requiredHosts } from './preflight/certificate-check.js';
 import { ewsShutdownReason } from './exchange/countdown.js';
 
 /**
- * Phases that write the new certificate somewhere: Entra ID (its key credential), a server's store, the CRM
- * S2S configuration, AD FS. A certificate preflight refuses (key too small, SHA-1, not yet valid, expiring, not
- * covering the hosts, ...) is refused by these too, before they change anything: otherwise a run without
- * preflight, or a rerun with another PFX, would register or install it.
+ * Why the run's certificate must not be written, or undefined when it is usable (or there is none, or the phase does
+ * not write it). What preflight refuses (key too small, SHA-1, not yet valid, expiring, not covering the hosts, ...)
+ * every phase that writes the certificate refuses too, before it changes anything: otherwise a run without preflight,
+ * or a rerun with another PFX, would register or install it.
  */
-const CERTIFICATE_WRITERS = new Set<string>([
-  'register-entra',
-  'install-certificate',
-  'configure-crm',
-  'configure-adfs',
-]);
-
-/** Why the run's certificate must not be written, or undefined when it is usable (or there is none). */
 function unusableCertificate(phase: Phase, ctx: PhaseContext): string | undefined {
-  if (!CERTIFICATE_WRITERS.has(phase.id) || !ctx.certificate) return undefined;
+  if (!phase.writes?.certificate || !ctx.certificate) return undefined;
   const { report } = inspectPfx(ctx.certificate.pfx, ctx.certificate.password, {
     hosts: requiredHosts(ctx.config),
     minDays: ctx.config.certificate.minDaysRemaining,
@@ -66,7 +58,7 @@ export async function runPhase(phase: Phase, ctx: PhaseContext, options: PhaseRu
   await host.group(`${phase.id} (${options.mode})`, async () => {
     try {
       // After 2027-04-01 the EWS phases refuse in plan and apply alike, saying why and what the supported paths are.
-      const shutdown = ewsShutdownReason(phase.id, ctx.now);
+      const shutdown = phase.writes?.ews ? ewsShutdownReason(phase.id, ctx.now) : undefined;
       if (shutdown) throw new Error(shutdown);
       outputs = { ...phase.configOutputs?.(ctx.config) };
       if (options.mode === 'plan') {

@@ -5,12 +5,12 @@
 // their readbacks through services.verifyReadbacks, or hand them over as inputs named readback-<phase>
 // (JSON: StepResult[] or { results: StepResult[] }); verify collects them all into one report.
 import { loadPfx, sha1Thumbprint } from '../cert/index.js';
-import type { CrmServices } from '../crm/services.js';
 import type { InputDefinition } from '../hosts/host.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
 import { describeSettings, healthy, profileNamer, testSchedulePatch, testScheduleTime } from './mailboxes/changes.js';
-import { requireCrm, tenantIdOf } from './mailboxes/crm-services.js';
+import { tenantIdOf } from './mailboxes/crm-services.js';
+import { requireCrm } from './phase-services.js';
 import { awaitTests, testFailed } from './mailboxes/poll.js';
 import { readOrganizationDefaultProfile, readProfilesByName } from './mailboxes/profile.js';
 import {
@@ -35,14 +35,6 @@ export interface VerifyReadback {
   id: string;
   title: string;
   collect(ctx: PhaseContext): Promise<StepResult[]>;
-}
-
-declare module './phase.js' {
-  interface PhaseServices {
-    crm?: CrmServices;
-    /** Readbacks of the other phases, run by verify after the D365 checks. */
-    verifyReadbacks?: VerifyReadback[];
-  }
 }
 
 export const RETEST_INPUT: InputDefinition = {
@@ -303,6 +295,7 @@ export const verifyPhase: Phase = {
   title: 'Verify: read every piece back and re-test the mailboxes',
   runsOn: 'anywhere with D365 Web API access',
   changes: 'nothing (re-testing schedules Test & Enable, which changes no setting)',
+  writes: { ews: true },
   signsInToEntra: true,
   inputs: [
     RETEST_INPUT,

@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
 import type { CertificateInput, PhaseContext } from '../phases/phase.js';
-import { createServices } from '../phases/services.js';
+import { createServices } from '../phases/create-services.js';
 
 export interface PhaseContextParts {
   config: Config;

@@ -11,7 +11,7 @@ import { runPhase, type PhaseRun } from '../phases/runner.js';
 import { loadConfigFile } from '../config/load.js';
 import { configHash } from '../report/run-record.js';
 import { markdownTable } from '../report/markdown.js';
-import { decodePfxBase64, readPfxFile } from '../cert/index.js';
+import { readCertificateInput } from '../cert/index.js';
 import { MODES, stepInputs, type PipelineInput, type StepMode } from './inputs.js';
 import { buildPhaseContext } from './context.js';
 import { TOOLS, type PipelineTool } from './tools.js';
@@ -42,7 +42,7 @@ function readInputs(inputs: PipelineInput[], host: Host, label: (name: string) =
   return values;
 }
 
-function readCertificate(
+function certificateFromInputs(
   values: InputValues,
   host: Host,
   cwd: string,
@@ -50,23 +50,18 @@ function readCertificate(
 ): CertificateInput | undefined {
   const base64 = values['pfx-base64'];
   const file = values['pfx-file'];
-  const password = values['pfx-password'] ?? '';
-  if (base64 && file) throw new StepInputError(`give either ${label('pfx-base64')} or ${label('pfx-file')}, not both`);
-  if (!base64 && !file) {
-    if (password)
-      throw new StepInputError(
-        `${label('pfx-password')} is set but there is no certificate: give ${label('pfx-base64')} or ${label('pfx-file')}`,
-      );
-    return undefined;
-  }
-  if (base64) {
-    const pfx = decodePfxBase64(base64, label('pfx-base64'));
-    host.registerSecret(pfx);
-    return { pfx, password, source: `input ${label('pfx-base64')}` };
-  }
-  const pfx = readPfxFile(resolve(cwd, file!), label('pfx-file'));
-  host.registerSecret(pfx);
-  return { pfx, password, source: `file ${file}` };
+  const password = values['pfx-password'];
+  return readCertificateInput({
+    ...(base64
+      ? { base64: { text: () => base64, field: label('pfx-base64'), source: `input ${label('pfx-base64')}` } }
+      : {}),
+    ...(file ? { file: { path: file, field: label('pfx-file') } } : {}),
+    ...(password ? { password: () => password } : {}),
+    names: { base64: label('pfx-base64'), file: label('pfx-file'), password: label('pfx-password') },
+    cwd,
+    registerSecret: (value) => host.registerSecret(value),
+    refuse: (message) => new StepInputError(message),
+  });
 }
 
 function configPath(file: string, cwd: string, label: (name: string) => string): string {
@@ -162,7 +157,7 @@ export async function runPipelineStep(
     const loaded = await loadStepConfig(phase.id, values.config!, host, environment, label);
     if (!loaded) return undefined;
 
-    const certificate = readCertificate(values, host, environment.cwd, label);
+    const certificate = certificateFromInputs(values, host, environment.cwd, label);
     const own = Object.fromEntries(phase.inputs.map((input) => [input.name, values[input.name]]));
     const ctx = buildPhaseContext({
       config: loaded.config,

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
 import { loadExtraCa } from '../http/extra-ca.js';
-import { createEntraServices } from '../phases/entra/services.js';
+import { createEntraServices } from '../graph/entra-service.js';
 import { markdownTable } from '../report/markdown.js';
 import { mergedMarkdown, mergeRecords, readRecords } from '../report/merge.js';
 import { defaultWatchUrls, watch, watchRows, type WatchReport } from '../watch/watch.js';

@@ -4,9 +4,9 @@ import type { RunRecord } from './run-record.js';
 import { statusText } from './status.js';
 import { timelineFromSteps } from './record-timeline.js';
 import { timelineMermaid } from './timeline.js';
-import { textTable, wrapText } from './text-table.js';
+import { textTable, wrapText } from '../text/text-table.js';
 
-export { textTable } from './text-table.js';
+export { textTable } from '../text/text-table.js';
 
 /** Short, single-line rendering of a before/after value for tables. */
 export function renderValue(value: unknown, max = 80): string {

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { PHASE_IDS } from './step-result.js';
 import { isResult, markdownTable, markedLines, renderValue } from './markdown.js';
 import { stepReason } from './status.js';
-import { DEFAULT_WIDTH, paragraph, textTable } from './text-table.js';
+import { DEFAULT_WIDTH, paragraph, textTable } from '../text/text-table.js';
 import { timelineFromSteps } from './record-timeline.js';
 import { timelineMermaid, timelineText, type Timeline } from './timeline.js';
 import { RUN_RECORD_SCHEMA, type RunRecord } from './run-record.js';

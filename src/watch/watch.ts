@@ -5,7 +5,7 @@ import { daysText } from '../days.js';
 import type { Config } from '../config/schema.js';
 import { DYNAMICS_APP_ID } from '../config/schema.js';
 import { summarizeKey, type KeySummary } from '../graph/key-credentials.js';
-import type { EntraServices } from '../phases/entra/services.js';
+import type { EntraServices } from '../graph/entra-service.js';
 import { readLiveCertificate, type LiveCertificate } from './live-certificate.js';
 import { ewsCountdownLine, ewsShutdownReason } from '../phases/exchange/countdown.js';
 

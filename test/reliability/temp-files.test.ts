@@ -24,7 +24,7 @@ import { basename, join, relative } from 'node:path';
 import forge from 'node-forge';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { loadPfx } from '../../src/cert/index.js';
-import { createWindowsServices } from '../../src/phases/windows/services.js';
+import { createWindowsServices } from '../../src/phases/windows/powershell-service.js';
 import { findPhase } from '../../src/phases/registry.js';
 import { runPhase } from '../../src/phases/runner.js';
 import { TestHost } from '../support/test-host.js';

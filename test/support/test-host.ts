@@ -3,7 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Host, HostResult, InputDefinition } from '../../src/hosts/host.js';
+import type { FederatedTokenSource, Host, HostResult, InputDefinition } from '../../src/hosts/host.js';
+import { pipelineTokenSource } from '../../src/hosts/federated-token-sources.js';
 import { Masker } from '../../src/secrets/masker.js';
 
 export class TestHost implements Host {
@@ -72,6 +73,13 @@ export class TestHost implements Host {
 
   setResult(result: HostResult, message: string): void {
     this.result = { result, message: this.mask(message) };
+  }
+
+  /** The pipeline variables this host finds its OIDC token in, like the command line's (a test sets them). */
+  pipelineEnv?: NodeJS.ProcessEnv;
+
+  federatedTokenSource(): FederatedTokenSource | undefined {
+    return this.pipelineEnv ? pipelineTokenSource(this.pipelineEnv, this) : undefined;
   }
 
   /** Everything this host wrote, for leak checks. */

@@ -2,9 +2,9 @@
 import { resolve } from 'node:path';
 import { inspectPfx, readPfxFile, type CertificateReport } from '../../cert/index.js';
 import { Masker } from '../../secrets/masker.js';
-import type { CliIo } from '../../hosts/cli-host.js';
-import { EXIT, parseCommandArgs, wholeDays, secretFromEnv, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
-import { DEFAULT_WIDTH, textTable } from '../../report/text-table.js';
+import { EXIT, wholeDays, secretFromEnv, tableWidth, OUTPUT_OPTIONS } from '../usage.js';
+import { defineCommand } from '../command.js';
+import { DEFAULT_WIDTH, textTable } from '../../text/text-table.js';
 
 export const CERT_INSPECT_HELP = `Usage: d365-exo-sync cert inspect --pfx FILE [--password-env VAR] [--host NAME]... [--min-days N] [--json] [--wide]
 
@@ -49,29 +49,27 @@ export function renderCertificateReport(report: CertificateReport, width = DEFAU
   return out;
 }
 
-export async function certInspect(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
+export const certInspect = defineCommand({
+  help: CERT_INSPECT_HELP,
+  options: {
     pfx: { type: 'string' },
     'password-env': { type: 'string' },
     host: { type: 'string', multiple: true },
     'min-days': { type: 'string' },
-    json: { type: 'boolean' },
-    ...WIDE_OPTION,
-  });
-  if (values.help) {
-    io.stdout(CERT_INSPECT_HELP);
-    return EXIT.ok;
-  }
-  if (!values.pfx) throw new UsageError('--pfx FILE is required');
-  const minDays = wholeDays('--min-days', values['min-days'], 14);
-  const masker = new Masker();
-  const password = values['password-env'] ? secretFromEnv(io.env, '--password-env', values['password-env']) : '';
-  if (password) masker.add(password);
-  const pfx = readPfxFile(resolve(io.cwd, values.pfx), '--pfx');
-  const { report } = inspectPfx(pfx, password, { hosts: values.host ?? [], minDays, now: new Date() });
-  const text = values.json
-    ? JSON.stringify(report, null, 2) + '\n'
-    : renderCertificateReport(report, tableWidth(io, values.wide));
-  io.stdout(masker.mask(text));
-  return report.usable ? EXIT.ok : EXIT.failed;
-}
+    ...OUTPUT_OPTIONS,
+  },
+  required: { pfx: '--pfx FILE' },
+  async run(values, io) {
+    const minDays = wholeDays('--min-days', values['min-days'], 14);
+    const masker = new Masker();
+    const password = values['password-env'] ? secretFromEnv(io.env, '--password-env', values['password-env']) : '';
+    if (password) masker.add(password);
+    const pfx = readPfxFile(resolve(io.cwd, values.pfx), '--pfx');
+    const { report } = inspectPfx(pfx, password, { hosts: values.host ?? [], minDays, now: new Date() });
+    const text = values.json
+      ? JSON.stringify(report, null, 2) + '\n'
+      : renderCertificateReport(report, tableWidth(io, values.wide));
+    io.stdout(masker.mask(text));
+    return report.usable ? EXIT.ok : EXIT.failed;
+  },
+});

@@ -3,7 +3,6 @@
 // the Graph request and the az command that adds it, created with the audience the toolkit asks for.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CliIo } from '../../hosts/cli-host.js';
 import { resolveCloudEndpoints } from '../../graph/endpoints.js';
 import { federatedAudience } from '../../graph/credentials.js';
 import {
@@ -15,7 +14,8 @@ import {
   type FederatedSubject,
 } from '../../pipeline/federated-subjects.js';
 import { loadConfigOrReport } from '../context.js';
-import { EXIT, parseCommandArgs, UsageError } from '../usage.js';
+import { EXIT, UsageError } from '../usage.js';
+import { defineCommand } from '../command.js';
 
 export const FEDERATED_CREDENTIALS_HELP = `Usage: d365-exo-sync federated-credentials --config FILE
          (--workflow FILE --repository OWNER/REPO [--branch NAME] [--issuer URL]
@@ -39,8 +39,9 @@ token only when a credential matches its issuer, subject and audience exactly.
 Exit: 0, 1 the config has problems, 2 usage error.
 `;
 
-export async function federatedCredentialsCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
+export const federatedCredentialsCommand = defineCommand({
+  help: FEDERATED_CREDENTIALS_HELP,
+  options: {
     config: { type: 'string' },
     workflow: { type: 'string' },
     repository: { type: 'string' },
@@ -49,65 +50,63 @@ export async function federatedCredentialsCommand(argv: string[], io: CliIo): Pr
     'azure-devops': { type: 'string' },
     'organization-id': { type: 'string' },
     json: { type: 'boolean' },
-  });
-  if (values.help) {
-    io.stdout(FEDERATED_CREDENTIALS_HELP);
-    return EXIT.ok;
-  }
-  if (!values.config) throw new UsageError('--config FILE is required');
-  if (!values.workflow === !values['azure-devops'])
-    throw new UsageError(
-      'give either --workflow FILE --repository OWNER/REPO or --azure-devops ORG/PROJECT/CONNECTION',
-    );
-  const loaded = loadConfigOrReport(values.config, io, values.json === true);
-  if (!loaded) return EXIT.failed;
-  const { tenant } = loaded.config;
-  const clientId = tenant.auth.clientId;
-  let subjects: FederatedSubject[];
-  try {
-    if (values.workflow) {
-      if (!values.repository) throw new UsageError('--repository OWNER/REPO is required with --workflow');
-      if (values.issuer && !/^https:\/\//.test(values.issuer)) throw new UsageError('--issuer: give an https:// URL');
-      let text: string;
-      try {
-        text = readFileSync(resolve(io.cwd, values.workflow), 'utf8');
-      } catch {
-        throw new UsageError(`--workflow ${values.workflow} cannot be read`);
-      }
-      subjects = githubSubjects(
-        text,
-        values.repository,
-        values.branch ?? 'main',
-        federatedAudience(tenant.auth),
-        values.issuer,
+  },
+  required: { config: '--config FILE' },
+  async run(values, io) {
+    if (!values.workflow === !values['azure-devops'])
+      throw new UsageError(
+        'give either --workflow FILE --repository OWNER/REPO or --azure-devops ORG/PROJECT/CONNECTION',
       );
-      if (!subjects.length) throw new UsageError(`${values.workflow}: no job signs in to Entra ID`);
-    } else {
-      if (!values['organization-id']) throw new UsageError('--organization-id GUID is required with --azure-devops');
-      subjects = [azureDevOpsSubject(values['azure-devops']!, values['organization-id'])];
+    const loaded = loadConfigOrReport(values.config, io, values.json === true);
+    if (!loaded) return EXIT.failed;
+    const { tenant } = loaded.config;
+    const clientId = tenant.auth.clientId;
+    let subjects: FederatedSubject[];
+    try {
+      if (values.workflow) {
+        if (!values.repository) throw new UsageError('--repository OWNER/REPO is required with --workflow');
+        if (values.issuer && !/^https:\/\//.test(values.issuer)) throw new UsageError('--issuer: give an https:// URL');
+        let text: string;
+        try {
+          text = readFileSync(resolve(io.cwd, values.workflow), 'utf8');
+        } catch {
+          throw new UsageError(`--workflow ${values.workflow} cannot be read`);
+        }
+        subjects = githubSubjects(
+          text,
+          values.repository,
+          values.branch ?? 'main',
+          federatedAudience(tenant.auth),
+          values.issuer,
+        );
+        if (!subjects.length) throw new UsageError(`${values.workflow}: no job signs in to Entra ID`);
+      } else {
+        if (!values['organization-id']) throw new UsageError('--organization-id GUID is required with --azure-devops');
+        subjects = [azureDevOpsSubject(values['azure-devops']!, values['organization-id'])];
+      }
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const graph = resolveCloudEndpoints(tenant).graph;
-  if (values.json) {
-    io.stdout(
-      JSON.stringify(
-        subjects.map((s) => ({ ...credentialBody(s), jobs: s.jobs, ...addCommands(s, clientId, graph) })),
-        null,
-        2,
-      ) + '\n',
-    );
+    const graph = resolveCloudEndpoints(tenant).graph;
+    if (values.json) {
+      io.stdout(
+        JSON.stringify(
+          subjects.map((s) => ({ ...credentialBody(s), jobs: s.jobs, ...addCommands(s, clientId, graph) })),
+          null,
+          2,
+        ) + '\n',
+      );
+      return EXIT.ok;
+    }
+    io.stdout(`Federated credentials for app ${clientId} (${subjects.length}):\n`);
+    for (const subject of subjects) {
+      const commands = addCommands(subject, clientId, graph);
+      io.stdout(
+        `\n${subject.subject}\n  issuer ${subject.issuer}, audience ${subject.audience}; used by ${subject.jobs.join(', ')}\n\n` +
+          `  ${commands.az}\n\n  ${commands.graph.replace(/\n/g, '\n  ')}\n`,
+      );
+    }
     return EXIT.ok;
-  }
-  io.stdout(`Federated credentials for app ${clientId} (${subjects.length}):\n`);
-  for (const subject of subjects) {
-    const commands = addCommands(subject, clientId, graph);
-    io.stdout(
-      `\n${subject.subject}\n  issuer ${subject.issuer}, audience ${subject.audience}; used by ${subject.jobs.join(', ')}\n\n` +
-        `  ${commands.az}\n\n  ${commands.graph.replace(/\n/g, '\n  ')}\n`,
-    );
-  }
-  return EXIT.ok;
-}
+  },
+});

@@ -1,17 +1,17 @@
 // d365-exo-sync run — runs one phase (apply, or plan with --plan) and leaves its run record.
-import type { CliIo } from '../../hosts/cli-host.js';
 import { CliHost } from '../../hosts/cli-host.js';
 import { findPhase, PHASES } from '../../phases/registry.js';
 import { runPhase } from '../../phases/runner.js';
 import { stepsText } from '../../report/markdown.js';
-import { paragraph } from '../../report/text-table.js';
-import { EXIT, parseCommandArgs, tableWidth, UsageError, WIDE_OPTION } from '../usage.js';
+import { paragraph } from '../../text/text-table.js';
+import { EXIT, tableWidth, UsageError, OUTPUT_OPTIONS } from '../usage.js';
+import { defineCommand } from '../command.js';
 import {
   buildContext,
   CERTIFICATE_OPTIONS,
   loadConfigOrReport,
   parseSets,
-  readCertificate,
+  certificateFromFlags,
   settableNames,
 } from '../context.js';
 import { resolve } from 'node:path';
@@ -36,50 +36,49 @@ record (JSON, never a secret). With --plan it only shows what it would change.
 Exit: 0 succeeded, 1 failed (the error says why), 2 usage error.
 `;
 
-export async function runCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
+export const runCommand = defineCommand({
+  help: RUN_HELP,
+  options: {
     config: { type: 'string' },
     phase: { type: 'string' },
     plan: { type: 'boolean' },
     ...CERTIFICATE_OPTIONS,
     set: { type: 'string', multiple: true },
     'record-dir': { type: 'string' },
-    json: { type: 'boolean' },
     verbose: { type: 'boolean' },
-    ...WIDE_OPTION,
-  });
-  if (values.help) {
-    io.stdout(RUN_HELP);
-    return EXIT.ok;
-  }
-  if (!values.config) throw new UsageError('--config FILE is required');
-  if (!values.phase) throw new UsageError(`--phase ID is required: one of ${PHASES.map((p) => p.id).join(', ')}`);
-  const phase = findPhase(values.phase);
-  if (!phase)
-    throw new UsageError(`--phase ${values.phase} is not a phase: use one of ${PHASES.map((p) => p.id).join(', ')}`);
-  const json = values.json === true;
-  const loaded = loadConfigOrReport(values.config, io, json);
-  if (!loaded) return EXIT.failed;
-  const host = new CliHost(io, {}, {}, values.verbose === true);
-  const certificate = readCertificate(values, io, host);
-  const inputs = parseSets(values.set, { names: settableNames([phase]), what: phase.id });
-  const ctx = buildContext(loaded.config, host, io, inputs, certificate);
-  const { record, recordFile } = await runPhase(phase, ctx, {
-    mode: values.plan ? 'plan' : 'apply',
-    configHash: loaded.configHash,
-    ...(values['record-dir'] ? { recordDir: resolve(io.cwd, values['record-dir']) } : {}),
-  });
-  if (json) {
-    io.stdout(JSON.stringify(record, null, 2) + '\n');
-  } else {
-    const width = tableWidth(io, values.wide);
-    io.stdout(`${record.phase} (${record.mode}): ${record.status}\n\n`);
-    io.stdout(record.steps.length ? stepsText(record.steps, width) : 'No steps.\n');
-    for (const [name, value] of Object.entries(record.outputs)) io.stdout(paragraph(`output ${name}=${value}`, width));
-    // A phase error that no step carries (the phase stopped before its steps) is printed once, in full.
-    const stepFailed = record.steps.some((s) => 'status' in s && s.status === 'failed');
-    if (record.error && !stepFailed) io.stdout('\n' + paragraph(`error: ${record.error}`, width, '', '  '));
-    io.stdout('\n' + paragraph(`run record: ${recordFile}`, width, '', '  '));
-  }
-  return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
-}
+    ...OUTPUT_OPTIONS,
+  },
+  required: { config: '--config FILE' },
+  async run(values, io) {
+    if (!values.phase) throw new UsageError(`--phase ID is required: one of ${PHASES.map((p) => p.id).join(', ')}`);
+    const phase = findPhase(values.phase);
+    if (!phase)
+      throw new UsageError(`--phase ${values.phase} is not a phase: use one of ${PHASES.map((p) => p.id).join(', ')}`);
+    const json = values.json === true;
+    const loaded = loadConfigOrReport(values.config, io, json);
+    if (!loaded) return EXIT.failed;
+    const host = new CliHost(io, {}, {}, values.verbose === true);
+    const certificate = certificateFromFlags(values, io, host);
+    const inputs = parseSets(values.set, { names: settableNames([phase]), what: phase.id });
+    const ctx = buildContext(loaded.config, host, io, inputs, certificate);
+    const { record, recordFile } = await runPhase(phase, ctx, {
+      mode: values.plan ? 'plan' : 'apply',
+      configHash: loaded.configHash,
+      ...(values['record-dir'] ? { recordDir: resolve(io.cwd, values['record-dir']) } : {}),
+    });
+    if (json) {
+      io.stdout(JSON.stringify(record, null, 2) + '\n');
+    } else {
+      const width = tableWidth(io, values.wide);
+      io.stdout(`${record.phase} (${record.mode}): ${record.status}\n\n`);
+      io.stdout(record.steps.length ? stepsText(record.steps, width) : 'No steps.\n');
+      for (const [name, value] of Object.entries(record.outputs))
+        io.stdout(paragraph(`output ${name}=${value}`, width));
+      // A phase error that no step carries (the phase stopped before its steps) is printed once, in full.
+      const stepFailed = record.steps.some((s) => 'status' in s && s.status === 'failed');
+      if (record.error && !stepFailed) io.stdout('\n' + paragraph(`error: ${record.error}`, width, '', '  '));
+      io.stdout('\n' + paragraph(`run record: ${recordFile}`, width, '', '  '));
+    }
+    return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  },
+});

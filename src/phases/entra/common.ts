@@ -12,7 +12,7 @@ import {
   type KeySummary,
 } from '../../graph/key-credentials.js';
 import type { PhaseContext, StepResult } from '../phase.js';
-import type { EntraServices } from './services.js';
+import type { EntraServices } from '../../graph/entra-service.js';
 
 export { DYNAMICS_APP_ID };
 

@@ -14,7 +14,7 @@ import {
   type KeyCredentialPayload,
   type ResentKeyCredential,
 } from '../../graph/key-credentials.js';
-import type { EntraServices } from './services.js';
+import type { EntraServices } from '../../graph/entra-service.js';
 
 export type ResendForm = 'keyId' | 'key-bytes';
 

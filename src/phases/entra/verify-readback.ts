@@ -5,7 +5,7 @@ import { DYNAMICS_APP_ID } from '../../config/schema.js';
 import type { StepResult } from '../phase.js';
 import type { VerifyReadback } from '../verify.js';
 import { errorText, failedReadStep, newCertificate, normalizeThumbprint, readCloudState } from './common.js';
-import { requireEntra } from './services.js';
+import { requireEntra } from '../phase-services.js';
 import { evaluateCurrentKey, evaluateServicePrincipalNames } from './verify-evaluate.js';
 
 export const entraReadback: VerifyReadback = {

@@ -4,9 +4,6 @@
 import { daysUntil, EWS_FULLY_DISABLED } from '../../deadlines.js';
 import { countText, daysText } from '../../days.js';
 
-/** Phases that only make sense while Exchange Online still answers EWS. */
-export const EWS_DEPENDENT_PHASES = new Set<string>(['configure-exchange', 'configure-mailboxes', 'verify']);
-
 export const SUPPORTED_PATHS =
   'the supported paths are Dynamics 365 (online), whose server-side synchronization does not use EWS, or Exchange Server on-premises for the mailboxes';
 
@@ -19,9 +16,8 @@ export interface TenantEwsState {
   ewsBlockList?: string[];
 }
 
-/** Why a phase that depends on EWS cannot run any more, or undefined before 2027-04-01. */
+/** Why a phase that depends on EWS (its writes.ews) cannot run any more, or undefined before 2027-04-01. */
 export function ewsShutdownReason(phaseId: string, now: Date): string | undefined {
-  if (!EWS_DEPENDENT_PHASES.has(phaseId)) return undefined;
   const left = daysUntil(EWS_FULLY_DISABLED, now);
   if (left >= 0) return undefined;
   return (

@@ -6,7 +6,7 @@
 import type { WebApiClient } from '../../crm/client.js';
 import { CrmError, CrmProtocolError } from '../../crm/errors.js';
 import { QueryTooLongError } from '../../crm/query-chunks.js';
-import type { Clock } from '../../crm/services.js';
+import type { Clock } from '../../crm/client-factory.js';
 import { rowsWithIds } from './select.js';
 
 /** D365's clock and the runner's may differ: look back this far before the run. */

@@ -1,22 +1,5 @@
-// The D365 services the mailbox phases (configure-mailboxes, verify, the D365 part of preflight) use.
-import type { CrmServices } from '../../crm/services.js';
+// The tenant id the mailbox phases (configure-mailboxes, verify) write into the email server profile.
 import type { PhaseContext } from '../phase.js';
-
-declare module '../phase.js' {
-  interface PhaseServices {
-    /** The D365 Web API client: createCrmServices(config, host, env) from src/crm/services.ts. */
-    crm?: CrmServices;
-  }
-}
-
-export function requireCrm(ctx: PhaseContext, phase: string): CrmServices {
-  if (!ctx.services.crm) {
-    throw new Error(
-      `${phase} talks to the D365 Web API, but this run has no D365 client: the runner must pass services.crm = createCrmServices(config, host, process.env)`,
-    );
-  }
-  return ctx.services.crm;
-}
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 

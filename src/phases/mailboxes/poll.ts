@@ -9,7 +9,7 @@ import type { Logger } from '../../hosts/host.js';
 import { ProgressLine, type ProgressSink } from '../../hosts/progress.js';
 import type { WebApiClient } from '../../crm/client.js';
 import { TEST_STATUS, type MailboxRow } from '../../crm/entities.js';
-import type { Clock } from '../../crm/services.js';
+import type { Clock } from '../../crm/client-factory.js';
 import { wantedDirections } from './changes.js';
 import { refreshRecord, type MailboxRecord, type Selection } from './select.js';
 import type { MailboxSettings } from './settings.js';

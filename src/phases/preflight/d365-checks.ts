@@ -2,11 +2,11 @@
 // account holds System Administrator and the email privileges configure-mailboxes needs, and the
 // organization id (the App for Outlook's AD FS client id) is read and handed on as `organization-id`.
 import { CrmError } from '../../crm/errors.js';
-import { organizationUrl } from '../../crm/services.js';
+import { organizationUrl } from '../../crm/client-factory.js';
 import type { Step } from '../phase.js';
 import { findingResults, type PreflightCheck } from './check.js';
 import { readCaller } from '../mailboxes/caller.js';
-import { requireCrm } from '../mailboxes/crm-services.js';
+import { requireCrm } from '../phase-services.js';
 import { mailboxSettings } from '../mailboxes/settings.js';
 import { evaluateD365Preflight, type D365CheckName, type D365PreflightState } from './d365-evaluate.js';
 

@@ -9,7 +9,7 @@ import { rolesAllow, rolesNeededText, ROLES_RECOMMENDED } from '../../graph/perm
 import type { Step } from '../phase.js';
 import { findingResults, type PreflightCheck } from './check.js';
 import { configuredTenant, errorText, newCertificate, normalizeThumbprint } from '../entra/common.js';
-import type { EntraServices } from '../entra/services.js';
+import type { EntraServices } from '../../graph/entra-service.js';
 import {
   evaluateEntraPreflight,
   EXPIRY_WARNING_DAYS,

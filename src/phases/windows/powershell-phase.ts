@@ -5,7 +5,7 @@
 // read-back (outputs).
 import type { PhaseScriptResult, PowerShellMode } from '../../powershell/types.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from '../phase.js';
-import type { WindowsRunRequest, WindowsServices } from './services.js';
+import type { WindowsRunRequest, WindowsServices } from './powershell-service.js';
 import {
   applyResults,
   failedResults,

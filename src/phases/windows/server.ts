@@ -5,7 +5,7 @@
 import type { Config } from '../../config/schema.js';
 import type { InputDefinition } from '../../hosts/host.js';
 import type { PhaseContext } from '../phase.js';
-import type { WindowsServices } from './services.js';
+import type { WindowsServices } from './powershell-service.js';
 
 export type ServerConfig = Config['deployment']['servers'][number];
 

@@ -3,7 +3,7 @@
 // JSON into each entry). TypeScript adds only what the module does not decide: how a plan names a change.
 import catalogue from '../../../powershell/D365ExoSync/Steps.json' with { type: 'json' };
 import type { ModuleStep, WindowsPhaseSpec } from './step-results.js';
-import type { WindowsPhaseId } from './services.js';
+import type { WindowsPhaseId } from './powershell-service.js';
 
 interface CatalogueEntry {
   prefix: string;

@@ -5,7 +5,7 @@
 import type { PhaseScriptResult, PhaseScriptStep } from '../../powershell/types.js';
 import { PowerShellPhaseError, PowerShellTimeoutError } from '../../powershell/types.js';
 import type { Step, StepResult } from '../phase.js';
-import type { WindowsPhaseId, WindowsServices } from './services.js';
+import type { WindowsPhaseId } from './powershell-service.js';
 
 export interface ModuleStep {
   /** The module's step id (certificate, key-access, ...). */
@@ -42,7 +42,7 @@ const list = <T>(value: T | T[] | null | undefined): T[] =>
   Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
 
 /** Warnings of the run that every result carries on its first step. */
-export function runWarnings(_windows: WindowsServices, server: string, result?: PhaseScriptResult): string[] {
+export function runWarnings(server: string, result?: PhaseScriptResult): string[] {
   const warnings: string[] = [];
   if (result?.server && result.server.toUpperCase() !== server.toUpperCase()) {
     warnings.push(`the phase ran for ${server}, but PowerShell ran on the machine ${result.server}`);

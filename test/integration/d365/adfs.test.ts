@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startD365Emulator, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
 import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js';
-import { createCrmServices } from '../../../src/crm/services.js';
+import { createCrmServices } from '../../../src/crm/client-factory.js';
 import { AdfsPasswordAuth } from '../../../src/crm/adfs-auth.js';
 import { TestHost } from '../../support/test-host.js';
 import { configFor, contextFor, fakeClock } from './support.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
-import { createCrmServices } from '../../../src/crm/services.js';
+import { createCrmServices } from '../../../src/crm/client-factory.js';
 import { sandboxWindowsTransport } from '@d365-exo-sync/sandbox/d365';
 import { TestHost } from '../../support/test-host.js';
 import { configFor, contextFor, fakeClock } from './support.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
-import { createCrmServices } from '../../../src/crm/services.js';
+import { createCrmServices } from '../../../src/crm/client-factory.js';
 import { HttpsTransport, staticAuth } from '../../../src/crm/https-transport.js';
 import { TestHost } from '../../support/test-host.js';
 import { configFor, contextFor, fakeClock, windowsServices } from './support.js';

@@ -1,7 +1,7 @@
 // Shared set-up of the D365 integration tests: a config pointing at the emulator, a clock whose sleep
 // only moves time on (no test waits for real poll intervals), and the D365 services for a TestHost.
 import { ConfigSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
-import { createCrmServices, type Clock, type CrmServices } from '../../../src/crm/services.js';
+import { createCrmServices, type Clock, type CrmServices } from '../../../src/crm/client-factory.js';
 import { sandboxWindowsTransport, type D365Emulator } from '@d365-exo-sync/sandbox/d365';
 import type { PhaseContext } from '../../../src/phases/phase.js';
 import { TestHost } from '../../support/test-host.js';

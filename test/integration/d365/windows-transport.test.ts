@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sendWithRetry } from '../../../src/http/request.js';
 import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
 import { configureMailboxesPhase } from '../../../src/phases/configure-mailboxes.js';
-import { createCrmServices } from '../../../src/crm/services.js';
+import { createCrmServices } from '../../../src/crm/client-factory.js';
 import type { PowerShellWebApiInvoker, PowerShellWebApiRequest } from '../../../src/crm/windows-transport.js';
 import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js';
 import { TestHost } from '../../support/test-host.js';

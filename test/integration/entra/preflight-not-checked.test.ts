@@ -11,10 +11,10 @@ import { d365PreflightCheck } from '../../../src/phases/preflight/d365-checks.js
 import { runPhase } from '../../../src/phases/runner.js';
 import type { PhaseContext, StepResult } from '../../../src/phases/phase.js';
 import { stepsText } from '../../../src/report/markdown.js';
-import { widestLine } from '../../../src/report/text-table.js';
+import { widestLine } from '../../../src/text/text-table.js';
 import type { RunRecord } from '../../../src/report/run-record.js';
 import { startD365Emulator } from '@d365-exo-sync/sandbox/d365';
-import { createCrmServices } from '../../../src/crm/services.js';
+import { createCrmServices } from '../../../src/crm/client-factory.js';
 import { HttpsTransport, staticAuth } from '../../../src/crm/https-transport.js';
 import type { EntraEmulator } from '@d365-exo-sync/sandbox/entra';
 import { TestHost } from '../../support/test-host.js';

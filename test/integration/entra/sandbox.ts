@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
 import type { HttpOptions } from '../../../src/http/request.js';
 import type { CertificateInput, PhaseContext } from '../../../src/phases/phase.js';
-import { createEntraServices, type EntraServiceOptions } from '../../../src/phases/entra/services.js';
+import { createEntraServices, type EntraServiceOptions } from '../../../src/graph/entra-service.js';
 import { makeSandboxTls, type SandboxTls } from '@d365-exo-sync/sandbox/tls';
 import { startEntraEmulator, type EntraEmulator, type EntraEmulatorOptions } from '@d365-exo-sync/sandbox/entra';
 import { makeLeaf, makePfx, type TestCertificate } from '../../support/certs.js';
@@ -103,6 +103,8 @@ export interface ContextOptions {
 export function phaseContext(emulator: EntraEmulator, host: TestHost, options: ContextOptions = {}): PhaseContext {
   const config = options.config ?? sandboxConfig(emulator);
   const env = options.env ?? { [SECRET_ENV]: CLIENT_SECRET };
+  // The pipeline's OIDC variables reach the sign-in through the Host, as on the command line.
+  host.pipelineEnv = env;
   const entra = createEntraServices(config, host, env, {
     ca: sandboxTls().caPem,
     http: FAST_HTTP,

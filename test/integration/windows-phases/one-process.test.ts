@@ -11,7 +11,7 @@ import { loadConfigFile } from '../../../src/config/load.js';
 import type { Phase, PhaseContext } from '../../../src/phases/phase.js';
 import { findPhase } from '../../../src/phases/registry.js';
 import { runPhase } from '../../../src/phases/runner.js';
-import { createWindowsServices } from '../../../src/phases/windows/services.js';
+import { createWindowsServices } from '../../../src/phases/windows/powershell-service.js';
 import type { SpawnInfo } from '../../../src/powershell/types.js';
 import { TestHost } from '../../support/test-host.js';
 import { FAKE_SERVER_MODULE_PATH } from '@d365-exo-sync/sandbox';

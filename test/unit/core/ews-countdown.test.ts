@@ -7,8 +7,9 @@ import {
   tenantEwsState,
 } from '../../../src/phases/exchange/countdown.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
-import { exchangeOrganization } from '../../../src/phases/exchange/services.js';
+import { exchangeOrganization } from '../../../src/graph/exchange-service.js';
 import { loadConfigFile } from '../../../src/config/load.js';
+import { PHASES } from '../../../src/phases/registry.js';
 
 const DYNAMICS = '00000007-0000-0000-c000-000000000000';
 const OTHER = '4a5b6c7d-1111-4222-8333-944455556666';
@@ -69,6 +70,11 @@ test('the organization lets D365 through only with EwsEnabled True and the app o
 
 test('after 2027-04-01 every EWS phase refuses, saying why and what the supported paths are; the others do not', () => {
   const after = new Date('2027-04-01T00:00:01Z');
+  // The runner asks ewsShutdownReason of the phases that declare writes.ews, and of no other.
+  assert.deepEqual(
+    PHASES.filter((p) => p.writes?.ews).map((p) => p.id),
+    ['configure-exchange', 'configure-mailboxes', 'verify'],
+  );
   for (const phase of ['configure-exchange', 'configure-mailboxes', 'verify']) {
     const reason = ewsShutdownReason(phase, after);
     assert.match(
@@ -78,8 +84,6 @@ test('after 2027-04-01 every EWS phase refuses, saying why and what the supporte
     assert.match(reason ?? '', /Dynamics 365 \(online\).*Exchange Server on-premises/);
     assert.equal(ewsShutdownReason(phase, new Date('2027-03-31T23:59:59Z')), undefined);
   }
-  for (const phase of ['register-entra', 'retire-previous', 'install-certificate'])
-    assert.equal(ewsShutdownReason(phase, after), undefined);
 });
 
 test('exchange.* is additive: defaults without the section, the organization from tenant.domain, a non-onmicrosoft domain refused', () => {

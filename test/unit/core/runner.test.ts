@@ -101,3 +101,41 @@ test('plan mode records the planned steps and succeeds', async () => {
   assert.equal(record.steps.length, 1);
   assert.match(host.summary, /register-entra \(plan\)/);
 });
+
+test('the runner guards by what a phase declares it writes, not by its id', async () => {
+  const afterEws = new Date('2027-04-02T00:00:00Z');
+  const unusable = { pfx: Buffer.from('not a PFX'), password: '', source: 'file ./broken.pfx' };
+  const cases: Array<{ writes: Phase['writes']; now?: Date; refused?: RegExp }> = [
+    { writes: undefined, now: afterEws },
+    { writes: { ews: true }, now: afterEws, refused: /needs EWS in Exchange Online, which Microsoft shut down/ },
+    { writes: { ews: true } },
+    { writes: undefined },
+    {
+      writes: { certificate: true },
+      refused: /the certificate \(file \.\/broken\.pfx\) is not usable, so .* changed nothing/,
+    },
+  ];
+  for (const { writes, now, refused } of cases) {
+    const host = new TestHost();
+    let applied = false;
+    const guarded: Phase = {
+      ...phase(async () => {
+        applied = true;
+        return { results: [], outputs: {} };
+      }),
+      id: 'configure-mailboxes',
+      ...(writes ? { writes } : {}),
+    };
+    const ctx = { ...context(host), certificate: unusable, ...(now ? { now } : {}) };
+    const { record } = await runPhase(guarded, ctx, { mode: 'apply', configHash: 'sha256:x' });
+    const label = JSON.stringify({ writes, now });
+    if (refused) {
+      assert.equal(record.status, 'failed', label);
+      assert.match(record.error ?? '', refused, label);
+      assert.equal(applied, false, label);
+    } else {
+      assert.equal(record.status, 'succeeded', label);
+      assert.equal(applied, true, label);
+    }
+  }
+});

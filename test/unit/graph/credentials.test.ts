@@ -2,11 +2,22 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { federatedAudience, findFederatedTokenSource, signInReason } from '../../../src/graph/credentials.js';
 import { EXTRA_CA_ENV, loadExtraCa } from '../../../src/http/extra-ca.js';
+import { EntraSignInError } from '../../../src/graph/errors.js';
 
 describe('federated token source', () => {
+  const fromPipeline = {
+    description: 'the test pipeline',
+    request: () => ({ method: 'GET' as const, url: 'https://pipeline/token', headers: {} }),
+    read: () => 'jwt',
+  };
+  const none = () => undefined;
   it('tenant.auth.tokenFileEnv first, and a clear error when it is not set', () => {
     assert.deepEqual(
-      findFederatedTokenSource('MY_TOKEN_FILE', { MY_TOKEN_FILE: '/t/token', AZURE_FEDERATED_TOKEN_FILE: '/other' }),
+      findFederatedTokenSource(
+        'MY_TOKEN_FILE',
+        { MY_TOKEN_FILE: '/t/token', AZURE_FEDERATED_TOKEN_FILE: '/other' },
+        () => fromPipeline,
+      ),
       {
         kind: 'token-file',
         envName: 'MY_TOKEN_FILE',
@@ -14,42 +25,34 @@ describe('federated token source', () => {
       },
     );
     assert.throws(
-      () => findFederatedTokenSource('MY_TOKEN_FILE', {}),
+      () => findFederatedTokenSource('MY_TOKEN_FILE', {}, () => fromPipeline),
       /tokenFileEnv names MY_TOKEN_FILE, which is not set/,
     );
   });
-  it('then AZURE_FEDERATED_TOKEN_FILE, then GitHub Actions, then Azure DevOps', () => {
-    const github = {
-      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://gh/token?api-version=2.0',
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'rt',
-    };
-    const ado = {
-      SYSTEM_OIDCREQUESTURI: 'https://ado/oidc',
-      SYSTEM_ACCESSTOKEN: 'at',
-      AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: 'sc',
-    };
+  it("then AZURE_FEDERATED_TOKEN_FILE, then the pipeline's token as the Host finds it", () => {
     assert.equal(
-      findFederatedTokenSource(undefined, { AZURE_FEDERATED_TOKEN_FILE: '/f', ...github, ...ado }).kind,
+      findFederatedTokenSource(undefined, { AZURE_FEDERATED_TOKEN_FILE: '/f' }, () => {
+        throw new Error('the host is not asked when a token file is named');
+      }).kind,
       'token-file',
     );
-    assert.equal(findFederatedTokenSource(undefined, { ...github, ...ado }).kind, 'github-actions');
-    assert.deepEqual(findFederatedTokenSource(undefined, ado), {
-      kind: 'azure-devops',
-      requestUri: 'https://ado/oidc',
-      accessToken: 'at',
-      serviceConnectionId: 'sc',
-    });
+    assert.deepEqual(
+      findFederatedTokenSource(undefined, {}, () => fromPipeline),
+      {
+        kind: 'pipeline',
+        source: fromPipeline,
+      },
+    );
   });
-  it('names what is missing', () => {
+  it("names what is missing, and passes the host's own reason on as a sign-in error", () => {
     assert.throws(
-      () => findFederatedTokenSource(undefined, { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://gh' }),
-      /id-token: write/,
+      () =>
+        findFederatedTokenSource(undefined, {}, () => {
+          throw new Error('give the job `permissions: id-token: write`');
+        }),
+      (error: Error) => error instanceof EntraSignInError && /id-token: write/.test(error.message),
     );
-    assert.throws(
-      () => findFederatedTokenSource(undefined, { SYSTEM_OIDCREQUESTURI: 'https://ado' }),
-      /no service connection\. Give the task input azureSubscription/,
-    );
-    assert.throws(() => findFederatedTokenSource(undefined, {}), /no federated token is available/);
+    assert.throws(() => findFederatedTokenSource(undefined, {}, none), /no federated token is available/);
   });
   it('asks for tenant.auth.audience: api://AzureADTokenExchange in every cloud unless the config names another', () => {
     const clientId = '11111111-1111-4111-8111-111111111111';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { PhaseContext, Step } from '../../../src/phases/phase.js';
 import { PowerShellPhaseError, type PhaseScriptResult, type PhaseScriptStep } from '../../../src/powershell/types.js';
 import { powerShellPhase, type PowerShellPhaseDefinition } from '../../../src/phases/windows/powershell-phase.js';
-import type { WindowsRunRequest, WindowsServices } from '../../../src/phases/windows/services.js';
+import type { WindowsRunRequest, WindowsServices } from '../../../src/phases/windows/powershell-service.js';
 import { moduleSteps } from '../../../src/phases/windows/step-catalogue.js';
 
 const SPEC = moduleSteps('configure-crm', { 's2s-certificate': () => 'create' });
@@ -48,7 +48,6 @@ function harness(
   const requests: WindowsRunRequest[] = [];
   const windows: WindowsServices = {
     computerName: 'CRMAPP01',
-    extraModulePaths: [],
     timeoutMs: 1000,
     run: async (request) => {
       requests.push(request);

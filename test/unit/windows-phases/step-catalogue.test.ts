@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { moduleSteps, STEP_CATALOGUE } from '../../../src/phases/windows/step-catalogue.js';
 import { EXCHANGE_SPEC } from '../../../src/phases/configure-exchange.js';
-import type { WindowsPhaseId } from '../../../src/phases/windows/services.js';
+import type { WindowsPhaseId } from '../../../src/phases/windows/powershell-service.js';
 
 const moduleDir = resolve(import.meta.dirname, '../../../powershell/D365ExoSync');
 const onDisk = JSON.parse(readFileSync(join(moduleDir, 'Steps.json'), 'utf8')) as typeof STEP_CATALOGUE;

@@ -1,14 +1,13 @@
 // The Entra ID service the cloud phases use (register-entra, retire-previous, preflight's Entra
 // checks), and the factory the CLI and the pipeline adapters call. Building it is offline: nothing
 // signs in until a phase makes its first Graph call.
-import type { Config } from '../../config/schema.js';
-import type { EntraConnection, Host } from '../../hosts/host.js';
-import type { HttpOptions } from '../../http/request.js';
-import { GraphClient, type GraphApi } from '../../graph/client.js';
-import { createCredential, describeAuth } from '../../graph/credentials.js';
-import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from '../../graph/endpoints.js';
-import { loadExtraCa } from '../../http/extra-ca.js';
-import type { PhaseContext } from '../phase.js';
+import type { Config } from '../config/schema.js';
+import type { EntraConnection, Host } from '../hosts/host.js';
+import type { HttpOptions } from '../http/request.js';
+import { GraphClient, type GraphApi } from './client.js';
+import { createCredential, describeAuth } from './credentials.js';
+import { resolveCloudEndpoints, tenantSegment, type CloudEndpoints } from './endpoints.js';
+import { loadExtraCa } from '../http/extra-ca.js';
 
 export interface EntraServices {
   graph: GraphApi;
@@ -22,13 +21,6 @@ export interface EntraServices {
   /** Wait between those reads. */
   verifyDelayMs: number;
   sleep: (ms: number) => Promise<void>;
-}
-
-declare module '../phase.js' {
-  interface PhaseServices {
-    /** Entra ID through Microsoft Graph; built by createEntraServices. */
-    entra?: EntraServices;
-  }
 }
 
 export interface EntraServiceOptions {
@@ -49,6 +41,16 @@ export const ENTRA_HTTP_DEFAULTS: Partial<HttpOptions> = {
   maxDelayMs: 60_000,
 };
 
+/** HTTP for signing in and for the calls after it: the defaults, then the caller's overrides, and the extra CA. */
+export function entraHttp(
+  env: NodeJS.ProcessEnv,
+  options: { http?: Partial<HttpOptions>; ca?: string },
+  base: Partial<HttpOptions> = {},
+): Partial<HttpOptions> {
+  const ca = options.ca ?? loadExtraCa(env);
+  return { ...ENTRA_HTTP_DEFAULTS, ...base, ...options.http, ...(ca ? { ca } : {}) };
+}
+
 /**
  * Builds the Entra service from the config's tenant section and the environment. Reads the secret the
  * config names (tenant.auth.secretEnv / certificateEnv, or the pipeline's OIDC variables) and registers
@@ -61,15 +63,9 @@ export function createEntraServices(
   options: EntraServiceOptions = {},
 ): EntraServices {
   const endpoints = resolveCloudEndpoints(config.tenant);
-  const ca = options.ca ?? loadExtraCa(env);
   // Retry-After is honoured as Graph gives it, within the phase's time budget counted from here.
   const now = options.http?.now ?? Date.now;
-  const http: Partial<HttpOptions> = {
-    ...ENTRA_HTTP_DEFAULTS,
-    deadline: now() + config.tenant.graphTimeBudgetMinutes * 60_000,
-    ...options.http,
-    ...(ca ? { ca } : {}),
-  };
+  const http = entraHttp(env, options, { deadline: now() + config.tenant.graphTimeBudgetMinutes * 60_000 });
   const credential = createCredential({ config, endpoints, host, env, http });
   // A pipeline service connection (Azure DevOps) replaces tenant.auth: name its app in messages and records.
   let connection: EntraConnection | undefined;
@@ -89,16 +85,4 @@ export function createEntraServices(
     verifyDelayMs: options.verifyDelayMs ?? 3_000,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
-}
-
-/** The Entra service of a run, or a clear error naming the phase that needs it. */
-export function requireEntra(ctx: PhaseContext, phaseId: string): EntraServices {
-  const entra = ctx.services.entra;
-  if (!entra) {
-    throw new Error(
-      `${phaseId} needs the Entra ID service (Microsoft Graph), but this run was started without it: ` +
-        'the runner must build it with createEntraServices(config, host, env) from the tenant section of the config',
-    );
-  }
-  return entra;
 }

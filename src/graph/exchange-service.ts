@@ -4,14 +4,12 @@
 // environment name). Building it is offline: nothing signs in until a phase asks for the token. The token is
 // registered with the host's mask as it is issued and goes to PowerShell only through the child's environment.
 import type { TokenCredential } from '@azure/identity';
-import { ONMICROSOFT_PATTERN, type Config } from '../../config/schema.js';
-import type { Host } from '../../hosts/host.js';
-import type { HttpOptions } from '../../http/request.js';
-import { createCredential, describeAuth } from '../../graph/credentials.js';
-import { resolveCloudEndpoints, type CloudName } from '../../graph/endpoints.js';
-import { loadExtraCa } from '../../http/extra-ca.js';
-import { ENTRA_HTTP_DEFAULTS } from '../entra/services.js';
-import type { PhaseContext } from '../phase.js';
+import { ONMICROSOFT_PATTERN, type Config } from '../config/schema.js';
+import type { Host } from '../hosts/host.js';
+import type { HttpOptions } from '../http/request.js';
+import { createCredential, describeAuth } from './credentials.js';
+import { resolveCloudEndpoints, type CloudName } from './endpoints.js';
+import { entraHttp } from './entra-service.js';
 
 /**
  * The Exchange Online resource per cloud ("App-only authentication for unattended scripts in Exchange Online
@@ -38,13 +36,6 @@ export interface ExchangeServices {
   authDescription: string;
   /** An app-only access token for Exchange Online (already registered with the host's mask). */
   accessToken(): Promise<string>;
-}
-
-declare module '../phase.js' {
-  interface PhaseServices {
-    /** Exchange Online (app-only token for the ExchangeOnlineManagement module); built by createExchangeServices. */
-    exchange?: ExchangeServices;
-  }
 }
 
 export interface ExchangeServiceOptions {
@@ -78,9 +69,7 @@ export function createExchangeServices(
     authDescription: `${describeAuth(config.tenant.auth)}, app ${config.tenant.auth.clientId}`,
     async accessToken() {
       if (!credential) {
-        const ca = options.ca ?? loadExtraCa(env);
-        const http: Partial<HttpOptions> = { ...ENTRA_HTTP_DEFAULTS, ...options.http, ...(ca ? { ca } : {}) };
-        credential = createCredential({ config, endpoints, host, env, http });
+        credential = createCredential({ config, endpoints, host, env, http: entraHttp(env, options) });
       }
       const token = await credential.getToken(`${cloud.resource}/.default`);
       if (!token?.token) throw new Error(`signing in for Exchange Online returned no access token (${cloud.resource})`);
@@ -88,16 +77,4 @@ export function createExchangeServices(
       return token.token;
     },
   };
-}
-
-/** The Exchange Online service of a run, or a clear error naming the phase that needs it. */
-export function requireExchange(ctx: PhaseContext, phaseId: string): ExchangeServices {
-  const exchange = ctx.services.exchange;
-  if (!exchange) {
-    throw new Error(
-      `${phaseId} needs the Exchange Online service, but this run was started without it: ` +
-        'the runner must build it with createExchangeServices(config, host, env)',
-    );
-  }
-  return exchange;
 }

@@ -9,12 +9,11 @@ import type { Host } from '../../hosts/host.js';
 import { invokePowerShellPhase } from '../../powershell/invoke.js';
 import type {
   PhaseScriptResult,
-  PowerShellMode,
+  PowerShellInvocation,
   PowerShellPhase,
   PowerShellRuntime,
   SpawnInfo,
 } from '../../powershell/types.js';
-import type { PhaseContext } from '../phase.js';
 
 /**
  * A whole phase on one server, PowerShell start-up included. Restarting the D365 services and
@@ -25,15 +24,8 @@ export const DEFAULT_POWERSHELL_TIMEOUT_MS = 30 * 60_000;
 
 export type WindowsPhaseId = Exclude<PowerShellPhase, 'webapi'>;
 
-export interface WindowsRunRequest {
-  phase: WindowsPhaseId;
-  mode: PowerShellMode;
-  parameters: Record<string, unknown>;
-  /** Secret parameters (PfxPassword): only in the child's environment. */
-  secrets?: Record<string, string>;
-  /** The PFX, written to a private temporary file for this one process. */
-  pfx?: Buffer;
-}
+/** One phase of the module in one process: the invocation, with the service's own timeout. */
+export type WindowsRunRequest = Omit<PowerShellInvocation, 'phase' | 'timeoutMs'> & { phase: WindowsPhaseId };
 
 export interface WindowsServices {
   /** This computer's name as Windows knows it (COMPUTERNAME, else the host name's first label), upper-case. */
@@ -41,13 +33,6 @@ export interface WindowsServices {
   timeoutMs: number;
   /** Runs one phase of the module in one PowerShell process; rejects when it fails (see invokePowerShellPhase). */
   run(request: WindowsRunRequest): Promise<PhaseScriptResult>;
-}
-
-declare module '../phase.js' {
-  interface PhaseServices {
-    /** The static PowerShell module on this Windows server; built by createWindowsServices. */
-    windows?: WindowsServices;
-  }
 }
 
 export interface WindowsServiceOptions {
@@ -103,16 +88,4 @@ export function createWindowsServices(
     timeoutMs,
     run,
   };
-}
-
-/** The PowerShell service of a run, or a clear error naming the phase that needs it. */
-export function requireWindows(ctx: PhaseContext, phaseId: string): WindowsServices {
-  const windows = ctx.services.windows;
-  if (!windows) {
-    throw new Error(
-      `${phaseId} runs the PowerShell module on this server, but this run was started without the PowerShell service: ` +
-        'the runner must build it with createWindowsServices(host, env)',
-    );
-  }
-  return windows;
 }

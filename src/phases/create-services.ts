@@ -3,10 +3,10 @@
 import type { Config } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
 import type { PhaseServices } from './phase.js';
-import { createEntraServices } from './entra/services.js';
-import { createExchangeServices } from './exchange/services.js';
-import { createWindowsServices } from './windows/services.js';
-import { createCrmServices } from '../crm/services.js';
+import { createEntraServices } from '../graph/entra-service.js';
+import { createExchangeServices } from '../graph/exchange-service.js';
+import { createWindowsServices } from './windows/powershell-service.js';
+import { createCrmServices } from '../crm/client-factory.js';
 import { createWebApiInvoker } from '../powershell/webapi.js';
 import { entraReadback } from './entra/verify-readback.js';
 import { exchangeReadback } from './exchange/verify-readback.js';
