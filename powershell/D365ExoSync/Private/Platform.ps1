@@ -1,6 +1,6 @@
 # The only place that touches Windows-only .NET APIs (certificate store, CAPI key containers, Windows identities).
 # Each function is small on purpose: the phase logic around them is tested under pwsh with fakes that replace
-# exactly these functions (test/powershell/fakes), and these bodies are checked by review and the compat gate.
+# exactly these functions (sandbox/powershell/FakeWindows.psm1), and these bodies are checked by review and the compat gate.
 
 function Get-D365ServerName {
     return [System.Environment]::MachineName
