@@ -222,12 +222,6 @@ Describe 'configure-adfs steps (one advanced function each)' {
         if ($arrange) { & $arrange }
         $arguments = @{}
         if ($extra) { $arguments = $extra }
-        $failure = { Invoke-Adfs -Extra $arguments } | Should -Throw -PassThru
-        $failure.Exception.Data['D365Step'] | Should -Be $step
-        $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
-        $failed = Get-LastFailedStep
-        $failed.Count | Should -Be 1
-        $failed[0].id | Should -Be $step
-        $failed[0].category | Should -Be $category
+        Assert-StepFailure -Run { Invoke-Adfs -Extra $arguments } -Step $step -ErrorId $errorId -Category $category
     }
 }

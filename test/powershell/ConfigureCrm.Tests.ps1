@@ -261,13 +261,6 @@ Describe 'configure-crm steps (one advanced function each)' {
         $extraArguments = @{}
         if ($extra) { $extraArguments = $extra.Clone() }
         if ($extraArguments.ContainsKey('ToolsPath')) { $extraArguments['ToolsPath'] = $TestDrive }
-        $failure = { Invoke-Crm -Extra $extraArguments } | Should -Throw -PassThru
-        $failure.Exception.Data['D365Step'] | Should -Be $step
-        $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$errorId,*"
-        $failed = Get-LastFailedStep
-        $failed.Count | Should -Be 1
-        $failed[0].id | Should -Be $step
-        $failed[0].errorId | Should -BeLike "$errorId,*"
-        $failed[0].category | Should -Be $category
+        Assert-StepFailure -Run { Invoke-Crm -Extra $extraArguments } -Step $step -ErrorId $errorId -Category $category
     }
 }

@@ -21,3 +21,22 @@ function Invoke-WithWhatIfCapture {
 function Get-LastFailedStep {
     return @((Get-D365ExoSyncLastState).steps | Where-Object { $_.status -eq 'failed' })
 }
+
+# Runs a phase that must fail and checks where and how: the error names the step and its error id, and the state
+# object holds that one failed step with its error id and category.
+function Assert-StepFailure {
+    param(
+        [Parameter(Mandatory = $true)] [scriptblock] $Run,
+        [Parameter(Mandatory = $true)] [string] $Step,
+        [Parameter(Mandatory = $true)] [string] $ErrorId,
+        [string] $Category
+    )
+    $failure = $Run | Should -Throw -PassThru
+    $failure.Exception.Data['D365Step'] | Should -Be $Step
+    $failure.Exception.Data['D365ErrorId'] | Should -BeLike "$ErrorId,*"
+    $failed = Get-LastFailedStep
+    $failed.Count | Should -Be 1
+    $failed[0].id | Should -Be $Step
+    $failed[0].errorId | Should -BeLike "$ErrorId,*"
+    if ($Category) { $failed[0].category | Should -Be $Category }
+}

@@ -2,56 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mailboxChange, mailboxPatch, hasWrites } from '../../../src/phases/mailboxes/changes.js';
 import { testFinished, thresholdAfter } from '../../../src/phases/mailboxes/poll.js';
-import { DEFAULT_TEST_FIELDS, type MailboxSettings } from '../../../src/phases/mailboxes/settings.js';
 import type { MailboxRecord } from '../../../src/phases/mailboxes/select.js';
+import { mailbox, PROFILE, settings } from '../support/mailboxes.js';
 
 const NOW = new Date('2026-11-26T11:00:00Z');
 const AT = '2026-11-26T10:55:00.000Z';
-const PROFILE = 'aaaaaaaa-0000-4000-8000-000000000001';
-const settings: MailboxSettings = {
-  profileName: 'Exchange Online (Hybrid)',
-  autodiscover: true,
-  organizationDefault: true,
-  select: 'all-active-users',
-  addresses: [],
-  approve: true,
-  testAndEnable: true,
-  appointmentsContactsTasks: true,
-  outlookApp: false,
-  pollIntervalMs: 30_000,
-  pollTimeoutMs: 1_800_000,
-  testFields: DEFAULT_TEST_FIELDS,
-};
 
-function record(overrides: Partial<MailboxRecord> = {}): MailboxRecord {
-  return {
-    id: 'm1',
-    address: 'anna@contoso.com',
-    name: 'Anna',
-    ownerType: 'systemuser',
-    ownerId: 'u1',
-    profileId: PROFILE.toUpperCase(),
-    incoming: 2,
-    outgoing: 2,
-    act: 1,
-    approval: 1,
-    incomingStatus: 1,
-    outgoingStatus: 1,
-    actStatus: 1,
-    enabledIncoming: true,
-    enabledOutgoing: true,
-    enabledAct: true,
-    scheduled: false,
-    postponeUntil: null,
-    completedOn: '2026-11-20T10:00:00Z',
-    lastError: null,
-    lastErrorCode: null,
-    officeStatus: 0,
-    officeScheduled: false,
-    officeError: null,
-    ...overrides,
-  };
-}
+// Profile ids compare without case: the records here carry it upper-case.
+const record = (overrides: Partial<MailboxRecord> = {}): MailboxRecord =>
+  mailbox({ profileId: PROFILE.toUpperCase(), ...overrides });
 
 test('a mailbox that is set, approved and tested OK needs nothing (profile ids compare without case)', () => {
   const change = mailboxChange(record(), { profileId: PROFILE, settings, canApprove: true, now: NOW });

@@ -1,9 +1,8 @@
 // Preflight's Entra ID and D365 findings from a read state, without Graph or the Web API.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
 import { ConfigSchema, type Config } from '../../../src/config/schema.js';
-import { certificateFacts, type KeyCredential } from '../../../src/graph/key-credentials.js';
+import { certificateFacts } from '../../../src/graph/key-credentials.js';
 import type { CallerInfo } from '../../../src/phases/mailboxes/caller.js';
 import { evaluateD365Preflight, neededPrivileges } from '../../../src/phases/preflight/d365-evaluate.js';
 import {
@@ -12,7 +11,8 @@ import {
   type EntraPreflightState,
 } from '../../../src/phases/preflight/entra-evaluate.js';
 import type { Finding } from '../../../src/phases/preflight/check.js';
-import { makeLeaf, type TestCertificate } from '../../support/certs.js';
+import { makeLeaf } from '../../support/certs.js';
+import { storedKey as stored } from '../support/key-credentials.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T10:00:00Z');
@@ -37,20 +37,6 @@ const config: Config = ConfigSchema.parse({
 const inUse = makeLeaf({ notBefore: at(-300), notAfter: at(20) });
 const later = makeLeaf({ notBefore: at(-10), notAfter: at(10) });
 const fresh = makeLeaf({ notBefore: at(-1), notAfter: at(365) });
-
-const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
-function stored(cert: TestCertificate): KeyCredential {
-  return {
-    customKeyIdentifier: createHash('sha1').update(cert.der).digest('base64'),
-    displayName: null,
-    endDateTime: graphDate(cert.x509.validTo),
-    key: cert.der.toString('base64'),
-    keyId: randomUUID(),
-    startDateTime: graphDate(cert.x509.validFrom),
-    type: 'AsymmetricX509Cert',
-    usage: 'Verify',
-  };
-}
 
 function state(overrides: Partial<EntraPreflightState> = {}): EntraPreflightState {
   return {

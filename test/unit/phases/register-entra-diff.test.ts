@@ -2,7 +2,6 @@
 // One key for every certificate (the default slot): each certificate still has its own serial, so its own thumbprint.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
 import {
   certificateFacts,
   toolkitDisplayName,
@@ -16,7 +15,8 @@ import {
   NO_CERTIFICATE,
   type RegisterEntraWanted,
 } from '../../../src/phases/entra/register-diff.js';
-import { makeLeaf, type TestCertificate } from '../../support/certs.js';
+import { makeLeaf } from '../../support/certs.js';
+import { storedKey as stored } from '../support/key-credentials.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T10:00:00Z');
@@ -34,22 +34,6 @@ const expiredNew = makeLeaf({
   notBefore: new Date(NOW.getTime() - 30 * DAY),
   notAfter: new Date(NOW.getTime() - 2 * DAY),
 });
-
-const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function stored(cert: TestCertificate, fields: Partial<KeyCredential> = {}): KeyCredential {
-  return {
-    customKeyIdentifier: createHash('sha1').update(cert.der).digest('base64'),
-    displayName: null,
-    endDateTime: graphDate(cert.x509.validTo),
-    key: cert.der.toString('base64'),
-    keyId: randomUUID(),
-    startDateTime: graphDate(cert.x509.validFrom),
-    type: 'AsymmetricX509Cert',
-    usage: 'Verify',
-    ...fields,
-  };
-}
 
 function wanted(fields: Partial<RegisterEntraWanted> = {}): RegisterEntraWanted {
   return { appId: APP, rootDomain: 'contoso.com', ensureDomainSpn: true, ...fields };

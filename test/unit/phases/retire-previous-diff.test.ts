@@ -1,10 +1,10 @@
 // retire-previous's decision without Graph: the verify gate, and which keys go and which stay.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
-import { toolkitDisplayName, type KeyCredential } from '../../../src/graph/key-credentials.js';
+import { toolkitDisplayName } from '../../../src/graph/key-credentials.js';
 import { diffRetirePrevious, verifyGate, type RetireWanted } from '../../../src/phases/entra/retire-diff.js';
 import { makeLeaf, type TestCertificate } from '../../support/certs.js';
+import { storedKey as stored } from '../support/key-credentials.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T10:00:00Z');
@@ -16,21 +16,6 @@ const othersValid = makeLeaf({ notBefore: at(-10), notAfter: at(100) });
 const othersExpired = makeLeaf({ notBefore: at(-400), notAfter: at(-3) });
 const notYet = makeLeaf({ notBefore: at(2), notAfter: at(400) });
 
-const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function stored(cert: TestCertificate, fields: Partial<KeyCredential> = {}): KeyCredential {
-  return {
-    customKeyIdentifier: createHash('sha1').update(cert.der).digest('base64'),
-    displayName: null,
-    endDateTime: graphDate(cert.x509.validTo),
-    key: cert.der.toString('base64'),
-    keyId: randomUUID(),
-    startDateTime: graphDate(cert.x509.validFrom),
-    type: 'AsymmetricX509Cert',
-    usage: 'Verify',
-    ...fields,
-  };
-}
 const ours = (cert: TestCertificate) => stored(cert, { displayName: toolkitDisplayName(cert.thumbprint, at(-30)) });
 
 const wanted = (fields: Partial<RetireWanted> = {}): RetireWanted => ({

@@ -1,31 +1,15 @@
 // verify's Entra ID findings without Graph: the current key and the service principal names.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
-import type { KeyCredential } from '../../../src/graph/key-credentials.js';
 import { evaluateCurrentKey, evaluateServicePrincipalNames } from '../../../src/phases/entra/verify-evaluate.js';
-import { makeLeaf, type TestCertificate } from '../../support/certs.js';
+import { makeLeaf } from '../../support/certs.js';
+import { storedKey as stored } from '../support/key-credentials.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T10:00:00Z');
 const at = (days: number) => new Date(NOW.getTime() + days * DAY);
 const APP = '00000007-0000-0000-c000-000000000000';
 const cert = makeLeaf({ notBefore: at(-1), notAfter: at(200) });
-
-const graphDate = (text: string) => new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
-function stored(c: TestCertificate, fields: Partial<KeyCredential> = {}): KeyCredential {
-  return {
-    customKeyIdentifier: createHash('sha1').update(c.der).digest('base64'),
-    displayName: null,
-    endDateTime: graphDate(c.x509.validTo),
-    key: c.der.toString('base64'),
-    keyId: randomUUID(),
-    startDateTime: graphDate(c.x509.validFrom),
-    type: 'AsymmetricX509Cert',
-    usage: 'Verify',
-    ...fields,
-  };
-}
 
 describe('verify evaluation: Entra ID', () => {
   it('passes when the current certificate is a Verify key valid now', () => {

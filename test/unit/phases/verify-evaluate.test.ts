@@ -4,8 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EmailServerProfileRow } from '../../../src/crm/entities.js';
 import { wantedProfile } from '../../../src/phases/mailboxes/profile.js';
-import type { MailboxRecord } from '../../../src/phases/mailboxes/select.js';
-import { DEFAULT_TEST_FIELDS, type MailboxSettings } from '../../../src/phases/mailboxes/settings.js';
+import { mailbox, PROFILE, settings, TENANT } from '../support/mailboxes.js';
 import {
   evaluateOrganizationDefault,
   evaluateProfile,
@@ -13,53 +12,6 @@ import {
   retestTargets,
   setupProblems,
 } from '../../../src/phases/mailboxes/verify-evaluate.js';
-
-const PROFILE = 'aaaaaaaa-0000-4000-8000-000000000001';
-const TENANT = '11111111-2222-3333-4444-555555555555';
-const settings: MailboxSettings = {
-  profileName: 'Exchange Online (Hybrid)',
-  autodiscover: true,
-  organizationDefault: true,
-  select: 'all-active-users',
-  addresses: [],
-  approve: true,
-  testAndEnable: true,
-  appointmentsContactsTasks: true,
-  outlookApp: false,
-  pollIntervalMs: 30_000,
-  pollTimeoutMs: 1_800_000,
-  testFields: DEFAULT_TEST_FIELDS,
-};
-
-function mailbox(overrides: Partial<MailboxRecord> = {}): MailboxRecord {
-  return {
-    id: 'm1',
-    address: 'anna@contoso.com',
-    name: 'Anna',
-    ownerType: 'systemuser',
-    ownerId: 'u1',
-    profileId: PROFILE,
-    incoming: 2,
-    outgoing: 2,
-    act: 1,
-    approval: 1,
-    incomingStatus: 1,
-    outgoingStatus: 1,
-    actStatus: 1,
-    enabledIncoming: true,
-    enabledOutgoing: true,
-    enabledAct: true,
-    scheduled: false,
-    postponeUntil: null,
-    completedOn: '2026-11-20T10:00:00Z',
-    lastError: null,
-    lastErrorCode: null,
-    officeStatus: 0,
-    officeScheduled: false,
-    officeError: null,
-    ...overrides,
-  };
-}
 
 const profileRow = (overrides: Partial<EmailServerProfileRow> = {}) =>
   ({
