@@ -234,6 +234,19 @@ Describe 'configure-crm steps (one advanced function each)' {
         @(Get-FakeCall 'Restart-Service').Count | Should -Be 0
     }
 
+    It 'a declined change excuses only its own value: another one that is not as wanted still fails the read-back' {
+        Mock -ModuleName D365ExoSync Resolve-D365Change { if ($Action -eq 'Enabled = true') { 'declined' } else { 'change' } }
+        # The organization's S2STenantId is right when its step reads it, and something else by the final read-back
+        # (undone in between): the declined OAuthClaimsSettings change must not excuse that.
+        $script:tenantReads = 0
+        Mock -ModuleName D365ExoSync Get-D365CrmAdvancedValue {
+            $script:tenantReads++
+            if ($script:tenantReads -le 1) { $script:Tenant } else { '00000000-0000-0000-0000-000000000000' }
+        } -ParameterFilter { $Setting -eq 'S2STenantId' }
+        Assert-StepFailure -Run { Invoke-Crm } -Step 'read-back' -ErrorId 'CrmReadBackMismatch' -Category 'InvalidOperation'
+        ((Get-LastFailedStep)[0] | ConvertTo-Json -Depth 5) | Should -Match 'S2STenantId'
+    }
+
     It 'a declined ShouldProcess outside -WhatIf is "declined"; under -WhatIf it is "would-change"' {
         InModuleScope D365ExoSync {
             $no = [pscustomobject]@{}

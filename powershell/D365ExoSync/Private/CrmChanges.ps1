@@ -35,6 +35,19 @@ function Get-D365ValueChange {
     return [pscustomobject][ordered]@{ differs = ([string]$Current -ne [string]$Wanted); before = $Current; after = $Wanted }
 }
 
+# The step whose change sets a value that Get-D365CrmReadBackMismatch names (a ServerSettings value otherwise).
+function Get-D365CrmReadBackStep {
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)] [string] $Name)
+    switch ($Name) {
+        'S2STokenIssuer certificate' { return 's2s-certificate' }
+        'S2STenantId' { return 'organization-tenant' }
+        'OAuthClaimsSettings.Enabled' { return 'oauth-claims' }
+        default { return 'server-settings' }
+    }
+}
+
 # What the final read-back shows that is not what was asked for (names of the values; empty when all match).
 function Get-D365CrmReadBackMismatch {
     [CmdletBinding()]

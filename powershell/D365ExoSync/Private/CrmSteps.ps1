@@ -172,8 +172,10 @@ function Test-D365CrmReadBackStep {
         $message = $null
         if (-not $WhatIfPreference) {
             $mismatch = @(Get-D365CrmReadBackMismatch -ReadBack $State.evidence -Thumbprint $Thumbprint -ServerSettings $ServerSettings -TenantId $TenantId -EnableOAuthClaims $EnableOAuthClaims)
+            # A value not as wanted is excused only when the change of its own step was declined, never by another one.
             $declined = @(Get-D365DeclinedStep -State $State)
-            if ($mismatch.Count -gt 0 -and $declined.Count -eq 0) { Stop-D365Step ('read back differs from the wanted values: ' + ($mismatch -join ', ')) -ErrorId 'CrmReadBackMismatch' }
+            $unexcused = @($mismatch | Where-Object { $declined -notcontains (Get-D365CrmReadBackStep -Name $_) })
+            if ($unexcused.Count -gt 0) { Stop-D365Step ('read back differs from the wanted values: ' + ($unexcused -join ', ')) -ErrorId 'CrmReadBackMismatch' }
             if ($mismatch.Count -gt 0) { $message = ('not as wanted, as the changes of {0} were declined: {1}' -f ($declined -join ', '), ($mismatch -join ', ')) }
         }
     } catch {
