@@ -5,7 +5,7 @@
 // what differs: a second run writes nothing.
 import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS } from '../crm/entities.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
-import { readCaller } from './mailboxes/caller.js';
+import { neededPrivileges, readCaller } from './mailboxes/caller.js';
 import { describeSettings, hasWrites, profileNamer, type MailboxChange } from './mailboxes/changes.js';
 import { tenantIdOf } from './mailboxes/crm-services.js';
 import { requireCrm } from './phase-services.js';
@@ -41,20 +41,6 @@ import { readAlertDetails } from './mailboxes/alerts.js';
 import type { WebApiClient } from '../crm/client.js';
 import type { Clock } from '../crm/client-factory.js';
 import type { Logger } from '../hosts/host.js';
-
-const NEEDED_PRIVILEGES = [
-  'prvReadMailbox',
-  'prvWriteMailbox',
-  'prvAppendMailbox',
-  'prvReadEmailServerProfile',
-  'prvWriteEmailServerProfile',
-  'prvCreateEmailServerProfile',
-  'prvAppendToEmailServerProfile',
-  // The organization's default profile (read always, written with email.profile.organizationDefault).
-  'prvReadOrganization',
-  'prvWriteOrganization',
-  APPROVE_PRIVILEGE,
-];
 
 /** The state a write leaves behind, for mailboxes that are not read again. */
 function applyWritten(
@@ -192,7 +178,8 @@ async function plan(ctx: PhaseContext): Promise<Step[]> {
   const tenantId = tenantIdOf(ctx);
   const caller = await readCaller(client);
   const steps: Step[] = [];
-  const missing = caller.missing.filter((m) => NEEDED_PRIVILEGES.includes(m.name));
+  const needed = neededPrivileges(settings);
+  const missing = caller.missing.filter((m) => needed.includes(m.name));
   steps.push({
     id: 'crm.caller',
     title: 'D365 account the toolkit runs as',
@@ -256,7 +243,7 @@ async function apply(ctx: PhaseContext): Promise<PhaseOutcome> {
 
   const caller = await ctx.host.group('D365: the account the toolkit runs as', () => readCaller(client));
   outputs['organization-id'] = caller.organizationId;
-  results.push(callerResult(caller, NEEDED_PRIVILEGES));
+  results.push(callerResult(caller, neededPrivileges(settings)));
   const canApprove = caller.privileges[APPROVE_PRIVILEGE] ?? false;
   if (settings.approve && !canApprove) {
     log.warn(

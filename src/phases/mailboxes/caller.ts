@@ -3,6 +3,7 @@
 // RetrieveUserPrivileges returns privilege ids only, so the names are looked up in `privileges` first.
 import type { WebApiClient } from '../../crm/client.js';
 import {
+  APPROVE_PRIVILEGE,
   EMAIL_PRIVILEGES,
   ORGANIZATION_WIDE_PRIVILEGES,
   inFilter,
@@ -10,6 +11,27 @@ import {
   sameId,
   SYSTEM_ADMINISTRATOR_ROLE_TEMPLATE_ID,
 } from '../../crm/entities.js';
+import type { MailboxSettings } from './settings.js';
+
+/**
+ * The privileges configure-mailboxes needs with this config: the one list preflight checks and configure-mailboxes
+ * reports. Append on the mailbox and Append To on the profile are what binding a mailbox to its profile takes.
+ */
+export function neededPrivileges(settings: Pick<MailboxSettings, 'organizationDefault' | 'approve'>): string[] {
+  return [
+    'prvReadMailbox',
+    'prvWriteMailbox',
+    'prvAppendMailbox',
+    'prvReadEmailServerProfile',
+    'prvWriteEmailServerProfile',
+    'prvCreateEmailServerProfile',
+    'prvAppendToEmailServerProfile',
+    // The organization's default profile: read always, written with email.profile.organizationDefault.
+    'prvReadOrganization',
+    ...(settings.organizationDefault ? ['prvWriteOrganization'] : []),
+    ...(settings.approve ? [APPROVE_PRIVILEGE] : []),
+  ];
+}
 
 export interface CallerInfo {
   userId: string;

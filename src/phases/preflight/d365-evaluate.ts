@@ -1,7 +1,7 @@
 // Preflight's D365 findings from what WhoAmI and the role reads returned, pure (no Web API call): whether the
 // Web API answered, whether the account holds System Administrator and the email privileges configure-mailboxes
 // needs with this config, and the organization id handed on as `organization-id`.
-import { APPROVE_PRIVILEGE } from '../../crm/entities.js';
+import { neededPrivileges } from '../mailboxes/caller.js';
 import type { Finding } from './check.js';
 import type { CallerInfo } from '../mailboxes/caller.js';
 import type { MailboxSettings } from '../mailboxes/settings.js';
@@ -18,20 +18,6 @@ export type D365PreflightState =
       /** The failure came before any answer from D365 (network, DNS, TLS), not from D365 or the transport's set-up. */
       unreachable: boolean;
     };
-
-/** The privileges configure-mailboxes needs with this config. */
-export function neededPrivileges(settings: Pick<MailboxSettings, 'organizationDefault' | 'approve'>): string[] {
-  return [
-    'prvReadMailbox',
-    'prvWriteMailbox',
-    'prvReadEmailServerProfile',
-    'prvWriteEmailServerProfile',
-    'prvCreateEmailServerProfile',
-    'prvReadOrganization',
-    ...(settings.organizationDefault ? ['prvWriteOrganization'] : []),
-    ...(settings.approve ? [APPROVE_PRIVILEGE] : []),
-  ];
-}
 
 /** Every D365 finding in the order preflight shows them, with the target each is about. */
 export function evaluateD365Preflight(

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { ConfigSchema, type Config } from '../../../src/config/schema.js';
 import { certificateFacts } from '../../../src/graph/key-credentials.js';
 import type { CallerInfo } from '../../../src/phases/mailboxes/caller.js';
-import { evaluateD365Preflight, neededPrivileges } from '../../../src/phases/preflight/d365-evaluate.js';
+import { evaluateD365Preflight } from '../../../src/phases/preflight/d365-evaluate.js';
+import { neededPrivileges } from '../../../src/phases/mailboxes/caller.js';
 import {
   evaluateEntraPreflight,
   SIGN_IN_FAILED,
@@ -210,6 +211,30 @@ describe('preflight evaluation: D365', () => {
       lean.some((p) => /Approve/i.test(p)),
       false,
     );
+  });
+
+  it('needs Append on the mailbox and Append To on the profile whatever the config (binding a mailbox to its profile)', () => {
+    for (const needed of [
+      neededPrivileges(settings),
+      neededPrivileges({ organizationDefault: false, approve: false }),
+    ]) {
+      assert.ok(needed.includes('prvAppendMailbox'));
+      assert.ok(needed.includes('prvAppendToEmailServerProfile'));
+    }
+  });
+
+  it('finds a missing Append To privilege in preflight, as configure-mailboxes would', () => {
+    const { findings } = evaluateD365Preflight(
+      {
+        caller: {
+          ...caller,
+          missing: [{ name: 'prvAppendToEmailServerProfile', label: 'Append To on Email Server Profile' }],
+        },
+        ...where,
+      },
+      settings,
+    );
+    assert.equal(findings[2]![1].error, 'missing: prvAppendToEmailServerProfile (Append To on Email Server Profile)');
   });
 
   it('fails a missing role and a missing privilege that is needed, ignoring one that is not', () => {
