@@ -7,7 +7,7 @@ import { APPROVE_PRIVILEGE, EMAIL_PRIVILEGES, OFFICE_APPS_STATUS } from '../crm/
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { neededPrivileges, readCaller } from './mailboxes/caller.js';
 import { describeSettings, hasWrites, profileNamer, type MailboxChange } from './mailboxes/changes.js';
-import { tenantIdOf } from './mailboxes/crm-services.js';
+import { tenantIdOf } from './mailboxes/tenant-id.js';
 import { requireCrm } from './phase-services.js';
 import {
   diffMailboxes,

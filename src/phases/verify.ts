@@ -9,7 +9,7 @@ import type { InputDefinition } from '../hosts/host.js';
 import type { Phase, PhaseContext, PhaseOutcome, Step, StepResult } from './phase.js';
 import { readAlertDetails } from './mailboxes/alerts.js';
 import { describeSettings, healthy, profileNamer, testSchedulePatch, testScheduleTime } from './mailboxes/changes.js';
-import { tenantIdOf } from './mailboxes/crm-services.js';
+import { tenantIdOf } from './mailboxes/tenant-id.js';
 import { requireCrm } from './phase-services.js';
 import { awaitTests, testFailed } from './mailboxes/poll.js';
 import { readOrganizationDefaultProfile, readProfilesByName } from './mailboxes/profile.js';

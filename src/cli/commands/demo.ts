@@ -52,7 +52,7 @@ function rehearsalOf(sandbox: SandboxModule): RunRehearsal | { missing: string }
 }
 
 /** The sandbox's runRehearsal, or why it cannot be loaded here. */
-export async function loadRehearsal(): Promise<RunRehearsal | { missing: string }> {
+async function loadRehearsal(): Promise<RunRehearsal | { missing: string }> {
   // Where TypeScript already loads (node --import tsx: the tests), as it is; so the sandbox shares this process's
   // modules instead of loading a second copy.
   try {
@@ -76,7 +76,7 @@ export const DEMO_HELP = `Usage: d365-exo-sync demo [--records DIR] [--mailboxes
 
 Rehearses the whole renewal on this machine, with nothing to set up: a throwaway CA and certificates,
 the Entra ID + Graph and D365 Web API emulators on loopback (HTTPS, trusted through that CA), and the
-PowerShell module under pwsh with the fake Windows cmdlets of the tests for two D365 servers and AD FS.
+PowerShell module under pwsh with the sandbox's fake Windows cmdlets for two D365 servers and AD FS.
 Then, in the zero-downtime order: preflight, register-entra, install-certificate (CRMAPP01, CRMASYNC01),
 configure-crm, configure-adfs, configure-mailboxes, verify, retire-previous; every job again (nothing
 may change); and a second renewal with a new certificate (old and new key valid together, then the old

@@ -72,7 +72,7 @@ export function diffServicePrincipalNames(
   return { current, wanted: names, ...mergeServicePrincipalNames(current, names) };
 }
 
-export function diffKeyCredentials(keys: KeyCredential[], wanted: RegisterEntraWanted, now: Date): KeyChange {
+function diffKeyCredentials(keys: KeyCredential[], wanted: RegisterEntraWanted, now: Date): KeyChange {
   const refusal = certificateRefusal(wanted, now);
   if (refusal) return { kind: 'refuse', reason: refusal };
   if (!wanted.certificate) {
