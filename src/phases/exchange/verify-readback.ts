@@ -6,6 +6,7 @@
 import type { StepResult } from '../phase.js';
 import type { VerifyReadback } from '../verify.js';
 import { countdownFromResult, prepareExchange, runExchange } from '../configure-exchange.js';
+import { evaluateExchangeVerify } from './verify-evaluate.js';
 
 const STEP = {
   id: 'exchange.ews-access',
@@ -25,24 +26,6 @@ export const exchangeReadback: VerifyReadback = {
       const reason = error instanceof Error ? error.message : String(error);
       return [{ ...STEP, status: 'not-checked', reason, before: null, after: null }];
     }
-    const line = countdownFromResult(ctx, result);
-    const pending = result.steps.filter((s) => s.status === 'would-change');
-    const read = result.steps.find((s) => s.id === 'read-organization');
-    const reported = result.steps.filter((s) => s.status === 'skipped' && s.message).map((s) => s.message!);
-    return [
-      {
-        ...STEP,
-        status: pending.length ? 'failed' : 'unchanged',
-        before: null,
-        after: read?.after ?? null,
-        evidence: { steps: result.steps.map((s) => ({ id: s.id, status: s.status })) },
-        ...(pending.length
-          ? {
-              error: `not as configure-exchange leaves it: ${pending.map((s) => s.title + (s.message ? ` (${s.message})` : '')).join('; ')}; run configure-exchange`,
-            }
-          : {}),
-        warnings: [line, ...reported],
-      },
-    ];
+    return [{ ...STEP, ...evaluateExchangeVerify(result, countdownFromResult(ctx, result)) }];
   },
 };
