@@ -142,6 +142,17 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
   };
   const task = (id: string) => join(built.unpacked, id);
   const action = (id: string) => join(built.root, 'actions', id);
+  // The inputs of an action run with the new certificate, and the OIDC variables a GitHub job with id-token: write has.
+  const actionInputs = (ws: Workspace) => ({
+    config: ws.config,
+    mode: 'apply',
+    'pfx-base64': ws.pfxBase64,
+    'pfx-password': PFX_PASSWORD,
+  });
+  const githubOidc = (oidc: { url: string }) => ({
+    ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken,
+  });
   const taskInputs = (ws: Workspace, extra: Record<string, string> = {}) => ({
     config: ws.config,
     mode: 'apply',
@@ -154,12 +165,7 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
     const ws = workspace();
     const oidc = await startOidcProxy(sandbox);
     try {
-      const run = await runAction(
-        action('preflight'),
-        ws,
-        { config: ws.config, mode: 'apply', 'pfx-base64': ws.pfxBase64, 'pfx-password': PFX_PASSWORD },
-        { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken },
-      );
+      const run = await runAction(action('preflight'), ws, actionInputs(ws), githubOidc(oidc));
       assert.equal(run.code, 0, run.stdout + run.stderr);
       assert.ok(oidc.requests.length >= 1, 'the action asked the runner for an OIDC token');
       for (const asked of oidc.requests) assert.equal(asked.searchParams.get('audience'), 'api://AzureADTokenExchange');
@@ -175,10 +181,7 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
     const ws = workspace();
     const oidc = await startOidcProxy(sandbox);
     try {
-      const env = {
-        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken,
-      };
+      const env = githubOidc(oidc);
       const first = await runAction(action('preflight'), ws, { config: ws.config, mode: 'plan' }, env);
       assert.equal(first.code, 0, first.stderr);
       const dir = dirname(first.outputs['record-file']!);
@@ -198,12 +201,7 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
     const ws = workspace({ audience: 'api://custom-exchange' });
     const oidc = await startOidcProxy(sandbox);
     try {
-      const run = await runAction(
-        action('preflight'),
-        ws,
-        { config: ws.config, mode: 'apply', 'pfx-base64': ws.pfxBase64, 'pfx-password': PFX_PASSWORD },
-        { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken },
-      );
+      const run = await runAction(action('preflight'), ws, actionInputs(ws), githubOidc(oidc));
       assert.equal(oidc.requests[0]?.searchParams.get('audience'), 'api://custom-exchange');
       assert.notEqual(run.code, 0);
       assert.match(run.stdout, /AADSTS700213|No matching federated identity record/);
@@ -232,7 +230,7 @@ describe('sign-in of the bundles as the runner and the agent start them', () => 
           action(step.id),
           ws,
           inputsFor(ws, (n) => n),
-          { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: sandbox.github.requestToken },
+          githubOidc(oidc),
         );
         // verify's plan reads only D365 (its Entra readback runs in apply); the others read Entra ID in plan too.
         if (step.id !== 'verify') assert.ok(oidc.requests.length >= 1, `${step.id} asked for an OIDC token`);

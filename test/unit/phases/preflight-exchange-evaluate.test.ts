@@ -1,28 +1,11 @@
 // Preflight's Exchange Online finding without PowerShell: from configure-exchange's read-only result, or its failure.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PhaseScriptResult, PhaseScriptStep } from '../../../src/powershell/types.js';
+import { exchangeResult as result, step } from '../support/exchange-results.js';
 import { evaluateExchangeRead, evaluateExchangeReadFailure } from '../../../src/phases/preflight/exchange-evaluate.js';
 
 const NOW = new Date('2026-11-26T10:00:00Z');
 const LINE = 'EWS: 126 days left';
-
-function step(id: string, status: PhaseScriptStep['status'], fields: Partial<PhaseScriptStep> = {}): PhaseScriptStep {
-  return { id, title: id, status, changed: false, before: null, after: null, evidence: null, message: null, ...fields };
-}
-
-function result(steps: PhaseScriptStep[], warnings: string[] = []): PhaseScriptResult {
-  return {
-    phase: 'configure-exchange',
-    mode: 'plan',
-    server: 'Exchange Online',
-    ok: true,
-    changed: false,
-    steps,
-    evidence: {},
-    warnings,
-  } as PhaseScriptResult;
-}
 
 describe('preflight evaluation: Exchange Online', () => {
   it('passes a tenant that already lets D365 in, with the countdown line and what was read', () => {

@@ -1,27 +1,10 @@
 // verify's Exchange Online judgement without PowerShell: from configure-exchange's read-only result.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PhaseScriptResult, PhaseScriptStep } from '../../../src/powershell/types.js';
+import { exchangeResult as result, step } from '../support/exchange-results.js';
 import { evaluateExchangeVerify } from '../../../src/phases/exchange/verify-evaluate.js';
 
 const LINE = 'EWS: 115 days left';
-
-function step(id: string, status: PhaseScriptStep['status'], fields: Partial<PhaseScriptStep> = {}): PhaseScriptStep {
-  return { id, title: id, status, changed: false, before: null, after: null, evidence: null, message: null, ...fields };
-}
-
-function result(steps: PhaseScriptStep[]): PhaseScriptResult {
-  return {
-    phase: 'configure-exchange',
-    mode: 'plan',
-    server: 'Exchange Online',
-    ok: true,
-    changed: false,
-    steps,
-    evidence: {},
-    warnings: [],
-  } as PhaseScriptResult;
-}
 
 describe('verify evaluation: Exchange Online', () => {
   it('passes when configure-exchange would change nothing, with what was read and the countdown line', () => {
